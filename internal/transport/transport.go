@@ -30,6 +30,9 @@ const (
 	ExcerptLen     = 200                    // bytes of a bad body kept in an error
 )
 
+// DefaultUserAgent is sent when the caller sets none.
+const DefaultUserAgent = "epaykit-go/0.1"
+
 // Event describes one attempt of a request, for logging and hooks. URL is
 // already redacted.
 type Event struct {
@@ -93,6 +96,9 @@ func New(cfg Config) (c *Client) {
 		logger:    cfg.Logger,
 		onEvent:   cfg.OnEvent,
 		userAgent: cfg.UserAgent,
+	}
+	if c.userAgent == "" {
+		c.userAgent = DefaultUserAgent
 	}
 	for _, s := range cfg.Secrets {
 		if s != "" {
