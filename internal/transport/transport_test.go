@@ -430,8 +430,8 @@ func TestRedactURL(t *testing.T) {
 		"https://x/api.php?KEY=abc&sign=def&monkey=1":   "https://x/api.php?key=REDACTED&sign=REDACTED&monkey=1",
 		"https://user:pw@x/p?a=1":                       "https://x/p?a=1",
 		"https://x/submit.php?sign=a%20b&sign_type=MD5": "https://x/submit.php?sign=REDACTED&sign_type=MD5",
-		"https://x/p":                                   "https://x/p",
-		"%zz key=abc":                                   "%zz key=REDACTED",
+		"https://x/p": "https://x/p",
+		"%zz key=abc": "%zz key=REDACTED",
 	} {
 		assert.Equal(t, want, RedactURL(in), in)
 	}
