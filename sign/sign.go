@@ -85,7 +85,7 @@ func phpBlank(s string) bool {
 
 // pairsOnStack is how many parameters appendCanonical handles without a heap
 // allocation.
-const pairsOnStack = 24
+const pairsOnStack = 16
 
 type pair struct{ k, v string }
 
