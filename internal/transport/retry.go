@@ -16,9 +16,17 @@ import (
 // connect, where the request provably never left. Nothing is retried once the
 // context is done.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	// Every attempt passes through here (the response log hook is skipped
+	// when a RoundTripper leaves resp.Request unset), so the attempt is
+	// accounted for here.
 	st := callFrom(ctx)
-	if err != nil && st != nil {
-		c.emit(st, 0, c.scrubErr(unwrapURLError(err)))
+	if st != nil {
+		if err != nil {
+			c.emit(st, 0, c.scrubErr(unwrapURLError(err)))
+		} else {
+			st.sent = true
+			c.emit(st, resp.StatusCode, nil)
+		}
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return false, ctxErr

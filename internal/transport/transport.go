@@ -109,16 +109,15 @@ func New(cfg Config) (c *Client) {
 		c.prefix = "transport"
 	}
 	rc := &retryablehttp.Client{
-		HTTPClient:      hc,
-		Logger:          nil, // its logger prints full URLs; we log ourselves
-		RetryWaitMin:    orDefault(cfg.MinWait, DefaultMinWait),
-		RetryWaitMax:    orDefault(cfg.MaxWait, DefaultMaxWait),
-		RetryMax:        retries,
-		CheckRetry:      c.checkRetry,
-		Backoff:         backoff,
-		ErrorHandler:    keepLastResponse,
-		RequestLogHook:  c.beforeAttempt,
-		ResponseLogHook: c.afterAttempt,
+		HTTPClient:     hc,
+		Logger:         nil, // its logger prints full URLs; we log ourselves
+		RetryWaitMin:   orDefault(cfg.MinWait, DefaultMinWait),
+		RetryWaitMax:   orDefault(cfg.MaxWait, DefaultMaxWait),
+		RetryMax:       retries,
+		CheckRetry:     c.checkRetry,
+		Backoff:        backoff,
+		ErrorHandler:   keepLastResponse,
+		RequestLogHook: c.beforeAttempt,
 	}
 	c.rc = rc
 	return c
@@ -239,18 +238,6 @@ func (c *Client) beforeAttempt(_ retryablehttp.Logger, req *http.Request, _ int)
 	}
 	st.attempts++
 	st.start = time.Now()
-}
-
-func (c *Client) afterAttempt(_ retryablehttp.Logger, resp *http.Response) {
-	if resp == nil || resp.Request == nil {
-		return
-	}
-	st := callFrom(resp.Request.Context())
-	if st == nil {
-		return
-	}
-	st.sent = true
-	c.emit(st, resp.StatusCode, nil)
 }
 
 // emit reports one finished attempt to the logger and the hook.

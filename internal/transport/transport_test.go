@@ -456,3 +456,36 @@ func TestBadURL(t *testing.T) {
 	assert.NotContains(t, err.Error(), secretKey)
 	assert.True(t, strings.HasPrefix(err.Error(), "test: "))
 }
+
+// bareTransport answers from a script without setting resp.Request, as
+// mocking libraries do.
+type bareTransport struct {
+	statuses []int
+	n        atomic.Int32
+}
+
+func (b *bareTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	i := int(b.n.Add(1)) - 1
+	st := 200
+	if i < len(b.statuses) {
+		st = b.statuses[i]
+	}
+	return &http.Response{StatusCode: st, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{}`))}, nil
+}
+
+func TestEventsWithoutResponseRequest(t *testing.T) {
+	t.Parallel()
+	var events []Event
+	cfg := fastConfig()
+	cfg.HTTPClient = &http.Client{Transport: &bareTransport{statuses: []int{503, 502}}}
+	cfg.OnEvent = func(e Event) { events = append(events, e) }
+	resp, err := New(cfg).Do(context.Background(), &Request{Method: "GET", URL: "https://pay.example.com/epay/api.php?act=order&key=" + secretKey})
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.Status)
+	require.Len(t, events, 3)
+	for i, want := range []int{503, 502, 200} {
+		assert.Equal(t, want, events[i].Status)
+		assert.Equal(t, i+1, events[i].Attempt)
+		assert.Equal(t, "https://pay.example.com/epay/api.php?act=order&key=REDACTED", events[i].URL)
+	}
+}
