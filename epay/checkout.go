@@ -47,28 +47,44 @@ type wire struct {
 var checkoutFields = []string{"type", "out_trade_no", "notify_url", "return_url", "name", "money", "param"}
 
 func (r *CheckoutRequest) validate() error {
-	if err := validOutTradeNo(r.OutTradeNo); err != nil {
+	if err := validOrder(r.OutTradeNo, r.Money, r.Name, r.NotifyURL, r.ReturnURL, true); err != nil {
 		return err
 	}
-	if err := validMoney("money", r.Money); err != nil {
-		return err
-	}
-	if err := validName(r.Name); err != nil {
-		return err
-	}
-	if err := validURL("notify_url", r.NotifyURL, true); err != nil {
-		return err
-	}
-	if err := validURL("return_url", r.ReturnURL, false); err != nil {
-		return err
-	}
-	if err := validText("type", r.Type); err != nil {
-		return err
-	}
-	if err := validText("param", r.Param); err != nil {
+	if err := validTexts("type", r.Type, "param", r.Param); err != nil {
 		return err
 	}
 	return validExtra(r.Extra, checkoutFields)
+}
+
+// validOrder checks the fields a checkout and a create share. return_url is
+// required for a browser checkout, optional for a server-to-server create.
+func validOrder(outTradeNo, money, name, notifyURL, returnURL string, returnRequired bool) error {
+	if err := validOutTradeNo(outTradeNo); err != nil {
+		return err
+	}
+	if err := validMoney("money", money); err != nil {
+		return err
+	}
+	if err := validName(name); err != nil {
+		return err
+	}
+	if err := validURL("notify_url", notifyURL, true); err != nil {
+		return err
+	}
+	if returnURL != "" || returnRequired {
+		return validURL("return_url", returnURL, false)
+	}
+	return nil
+}
+
+// validTexts checks free-text fields given as name, value pairs.
+func validTexts(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := validText(pairs[i], pairs[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // signed encodes w with extra, adds sign and sign_type, and returns the form.

@@ -34,33 +34,15 @@ var createFields = []string{"type", "out_trade_no", "notify_url", "return_url", 
 	"device", "param", "money_type", "display_merchant_name", "channel_param"}
 
 func (r *CreateRequest) validate() error {
-	if err := validOutTradeNo(r.OutTradeNo); err != nil {
+	if err := validOrder(r.OutTradeNo, r.Money, r.Name, r.NotifyURL, r.ReturnURL, false); err != nil {
 		return err
-	}
-	if err := validMoney("money", r.Money); err != nil {
-		return err
-	}
-	if err := validName(r.Name); err != nil {
-		return err
-	}
-	if err := validURL("notify_url", r.NotifyURL, true); err != nil {
-		return err
-	}
-	if r.ReturnURL != "" {
-		if err := validURL("return_url", r.ReturnURL, false); err != nil {
-			return err
-		}
 	}
 	if err := validIP(r.ClientIP); err != nil {
 		return err
 	}
-	for _, f := range []struct{ name, v string }{
-		{"type", r.Type}, {"device", r.Device}, {"param", r.Param}, {"money_type", r.MoneyType},
-		{"display_merchant_name", r.DisplayMerchantName}, {"channel_param", r.ChannelParam},
-	} {
-		if err := validText(f.name, f.v); err != nil {
-			return err
-		}
+	if err := validTexts("type", r.Type, "device", r.Device, "param", r.Param, "money_type", r.MoneyType,
+		"display_merchant_name", r.DisplayMerchantName, "channel_param", r.ChannelParam); err != nil {
+		return err
 	}
 	return validExtra(r.Extra, createFields)
 }
