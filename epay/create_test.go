@@ -188,6 +188,10 @@ func TestAPIErrorIs(t *testing.T) {
 		{-1, "Missing parameter money", []error{ErrMissingParams}},
 		{-1, "order already exists", []error{ErrOrderExists}},
 		{-1, "channel down", nil},
+		{-1, "invalid signature", []error{ErrBadSignature}},
+		{0, "sign error", []error{ErrBadSignature}},
+		{-1, "template design unavailable", nil},
+		{-1, "signup required", nil},
 	} {
 		err := error(&APIError{Code: tc.code, Msg: tc.msg})
 		for _, target := range all {

@@ -3,6 +3,7 @@ package epay
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/epaykit/epaykit/sign"
@@ -69,6 +70,9 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// signWord finds "sign" or "signature" as a word, not inside "design".
+var signWord = regexp.MustCompile(`(^|[^a-z])sign(ature)?([^a-z]|$)`)
+
 // Is reports whether the code or message means the condition target stands
 // for. Gateways word their messages differently (Chinese or English), so the
 // match is on key phrases.
@@ -85,7 +89,7 @@ func (e *APIError) Is(target error) bool {
 	notFound := has("订单不存在", "不存在", "order not found", "not found", "not exist")
 	switch target {
 	case ErrBadSignature:
-		return e.Code == -3 || has("签名", "sign")
+		return e.Code == -3 || has("签名") || signWord.MatchString(msg)
 	case ErrIPNotAllowed:
 		return has("ip not allowed")
 	case ErrOrderNotFound:
