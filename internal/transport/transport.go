@@ -154,6 +154,7 @@ type callKey struct{}
 
 // call tracks one logical call across its attempts.
 type call struct {
+	ctx      context.Context // the caller's, for the logger
 	unsafe   bool
 	url      string // redacted
 	method   string
@@ -172,7 +173,7 @@ func callFrom(ctx context.Context) *call {
 // *Error. The context bounds every attempt and every wait between them.
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	redacted := c.RedactURL(r.URL)
-	st := &call{unsafe: r.Unsafe, url: redacted, method: r.Method}
+	st := &call{ctx: ctx, unsafe: r.Unsafe, url: redacted, method: r.Method}
 	ctx = context.WithValue(ctx, callKey{}, st)
 
 	var rawBody interface{}
@@ -254,7 +255,7 @@ func (c *Client) emit(st *call, status int, err error) {
 		if err != nil {
 			attrs = append(attrs, slog.String("error", err.Error()))
 		}
-		c.logger.LogAttrs(context.Background(), slog.LevelDebug, c.prefix+": http attempt", attrs...)
+		c.logger.LogAttrs(st.ctx, slog.LevelDebug, c.prefix+": http attempt", attrs...)
 	}
 	if c.onEvent != nil {
 		c.onEvent(ev)
