@@ -191,7 +191,7 @@ func (h *core) process(w http.ResponseWriter, r *http.Request) (*delivery, error
 	d, err := h.parse(r)
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.As(err, &mbe) || errors.Is(err, epay.ErrBodyTooLarge) {
 			return nil, &statusError{http.StatusRequestEntityTooLarge, fmt.Errorf("%w: %w", ErrBodyTooLarge, err)}
 		}
 		return nil, &statusError{http.StatusBadRequest, err}
