@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/epaykit/epaykit/internal/fakegw"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -239,11 +240,11 @@ func TestSignErrors(t *testing.T) {
 	for _, ep := range []string{"api/online", "api/check_order_status", "api/refund"} {
 		t.Run(ep, func(t *testing.T) {
 			t.Parallel()
-			tampered := cloneValues(good)
+			tampered := fakegw.CloneValues(good)
 			tampered.Set("total_fee", "1")
 			assert.Equal(t, want, post(t, s, ep, tampered).body, "field changed after signing")
 
-			noSign := cloneValues(good)
+			noSign := fakegw.CloneValues(good)
 			noSign.Del("sign")
 			assert.Equal(t, want, post(t, s, ep, noSign).body, "no sign")
 
@@ -257,12 +258,12 @@ func TestSignErrors(t *testing.T) {
 		})
 	}
 	// Upper-case hex signs are accepted.
-	upper := cloneValues(good)
+	upper := fakegw.CloneValues(good)
 	upper.Set("sign", strings.ToUpper(good.Get("sign")))
 	assert.Equal(t, "TRUE", decode(t, post(t, s, "api/online", upper).body)["is_success"])
 
 	// A repeated field is refused before anything else.
-	dup := cloneValues(good)
+	dup := fakegw.CloneValues(good)
 	dup.Add("goods", "other")
 	assert.Equal(t, `{"is_success":"FALSE","message":"PARAM_ERROR: goods sent more than once","extra":[]}`,
 		post(t, s, "api/online", dup).body)

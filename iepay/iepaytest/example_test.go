@@ -102,9 +102,9 @@ func ExampleServer_FailNext() {
 	// 503
 	// 503
 	// 200 {"is_success":"FALSE","message":"SIGN_ERROR","extra":[]}
-	// /iepay/api/check_order_status 503
-	// /iepay/api/check_order_status 503
-	// /iepay/api/check_order_status none
+	// /iepay/api/check_order_status Fault503
+	// /iepay/api/check_order_status Fault503
+	// /iepay/api/check_order_status FaultNone
 }
 
 func ExampleServer_NotificationValues() {

@@ -3,12 +3,11 @@ package iepaytest
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/epaykit/epaykit/internal/fakegw"
 	"github.com/epaykit/epaykit/sign"
 )
 
@@ -31,20 +30,12 @@ var retryIntervals = []time.Duration{
 // WithTimeScale's factor.
 func RetryIntervals() []time.Duration { return append([]time.Duration(nil), retryIntervals...) }
 
-// Delivery is one notification attempt.
-type Delivery struct {
-	OutTradeNo string
-	TradeNo    string
-	URL        string // the URL requested, query included for GET
-	Attempt    int    // 1 for the first attempt for the order, counting Notify's
-	StatusCode int    // 0 when no HTTP answer arrived
-	Reply      string // the reply body, at most 64 KiB
-	Err        string // transport error text, "" when an answer arrived
-	At         time.Time
-}
-
-// Acknowledged reports whether the merchant answered the success word.
-func (d Delivery) Acknowledged() bool { return strings.TrimSpace(d.Reply) == SuccessReply }
+// Delivery is one notification attempt: the order, the URL requested
+// (query included for GET), the attempt number (1 for the first for the
+// order, counting Notify's), the HTTP status (0 when no answer arrived), the
+// reply body (at most 64 KiB), a transport error and the time. Acknowledged
+// reports whether the reply was SuccessReply.
+type Delivery = fakegw.Delivery
 
 // notification returns the signed fields, in IEPay's order, and notify_url.
 func (s *Server) notificationLocked(o *order) ([][2]string, string) {
@@ -124,28 +115,15 @@ func (s *Server) pay(o *order) error {
 		s.mu.Unlock()
 		return nil
 	}
-	s.wg.Add(1)
+	job := s.jobLocked(o)
 	s.mu.Unlock()
-	if s.deliver(o).Acknowledged() {
-		s.wg.Done()
-		return nil
-	}
-	go func() {
-		defer s.wg.Done()
-		for _, d := range retryIntervals {
-			t := time.NewTimer(time.Duration(float64(d) / s.cfg.timeScale))
-			select {
-			case <-t.C:
-			case <-s.ctx.Done():
-				t.Stop()
-				return
-			}
-			if s.deliver(o).Acknowledged() || s.ctx.Err() != nil {
-				return
-			}
-		}
-	}()
-	return nil
+	return s.notifier.Deliver(job, retryIntervals)
+}
+
+// jobLocked describes o's notification for the notifier. s.mu must be held.
+func (s *Server) jobLocked(o *order) fakegw.Job {
+	fields, notifyURL := s.notificationLocked(o)
+	return fakegw.Job{OutTradeNo: o.OutTradeNo, TradeNo: o.TradeNo, Target: notifyURL, Query: encodeOrdered(fields)}
 }
 
 // Notify sends one more notification for the order now, whatever the retries
@@ -169,110 +147,27 @@ func (s *Server) Notify(outTradeNo string) (Delivery, error) {
 		s.mu.Unlock()
 		return Delivery{}, fmt.Errorf("iepaytest: order out_trade_no %q has no notify_url", outTradeNo)
 	}
-	s.wg.Add(1)
+	job := s.jobLocked(o)
 	s.mu.Unlock()
-	defer s.wg.Done()
-	return s.deliver(o), nil
-}
-
-// maxReply is how much of a merchant's reply is kept.
-const maxReply = 64 << 10
-
-// deliver makes one notification attempt and records it.
-func (s *Server) deliver(o *order) Delivery {
-	s.mu.Lock()
-	fields, notifyURL := s.notificationLocked(o)
-	tradeNo := o.TradeNo
-	s.mu.Unlock()
-
-	query := encodeOrdered(fields)
-	d := Delivery{OutTradeNo: o.OutTradeNo, TradeNo: tradeNo, URL: notifyURL, At: time.Now()}
-	var req *http.Request
-	var err error
-	if s.cfg.notifyPOST {
-		req, err = http.NewRequestWithContext(s.ctx, http.MethodPost, notifyURL, strings.NewReader(query))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-	} else {
-		sep := "?"
-		if strings.Contains(notifyURL, "?") {
-			sep = "&"
-		}
-		d.URL = notifyURL + sep + query
-		req, err = http.NewRequestWithContext(s.ctx, http.MethodGet, d.URL, nil)
-	}
-	if err == nil {
-		req.Header.Set("User-Agent", "iepaytest-notify/1")
-		var resp *http.Response
-		resp, err = s.client.Do(req)
-		if err == nil {
-			body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxReply))
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-			_ = resp.Body.Close()
-			d.StatusCode = resp.StatusCode
-			d.Reply = string(body)
-			if rerr != nil {
-				d.Err = rerr.Error()
-			}
-		}
-	}
+	d, err := s.notifier.Once(job)
 	if err != nil {
-		d.Err = err.Error()
+		return Delivery{}, errClosed
 	}
-
-	s.mu.Lock()
-	for _, prev := range s.deliveries {
-		if prev.OutTradeNo == d.OutTradeNo {
-			d.Attempt++
-		}
-	}
-	d.Attempt++
-	s.deliveries = append(s.deliveries, d)
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
-	s.logf("notification %d for %s: status %d reply %.40q err %s", d.Attempt, d.OutTradeNo, d.StatusCode, d.Reply, d.Err)
-	return d
+	return d, nil
 }
 
 // Deliveries returns every notification attempt so far, oldest first.
-func (s *Server) Deliveries() []Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Delivery(nil), s.deliveries...)
-}
+func (s *Server) Deliveries() []Delivery { return s.notifier.Deliveries() }
 
 // WaitDeliveries waits until at least n notification attempts were made for
 // the order and returns that order's attempts. It returns an error when the
 // order is unknown, ctx ends first or the server is closed first.
 func (s *Server) WaitDeliveries(ctx context.Context, outTradeNo string, n int) ([]Delivery, error) {
-	for {
-		s.mu.Lock()
-		if _, ok := s.orders[outTradeNo]; !ok {
-			s.mu.Unlock()
-			return nil, unknownOrder(outTradeNo)
-		}
-		var got []Delivery
-		for _, d := range s.deliveries {
-			if d.OutTradeNo == outTradeNo {
-				got = append(got, d)
-			}
-		}
-		ch := s.changed
-		closed := s.closed
-		s.mu.Unlock()
-		if len(got) >= n {
-			return got, nil
-		}
-		if closed {
-			return got, fmt.Errorf("iepaytest: server closed after %d of %d notifications for %q", len(got), n, outTradeNo)
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return got, fmt.Errorf("iepaytest: %d of %d notifications for %q: %w", len(got), n, outTradeNo, ctx.Err())
-		case <-s.ctx.Done():
-		}
+	s.mu.Lock()
+	_, ok := s.orders[outTradeNo]
+	s.mu.Unlock()
+	if !ok {
+		return nil, unknownOrder(outTradeNo)
 	}
+	return s.notifier.Wait(ctx, outTradeNo, n)
 }

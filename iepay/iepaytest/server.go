@@ -1,7 +1,6 @@
 package iepaytest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -9,6 +8,8 @@ import (
 	"net/http/httptest"
 	"sync"
 	"time"
+
+	"github.com/epaykit/epaykit/internal/fakegw"
 )
 
 // DefaultMID is the merchant id of the merchant a server has when no
@@ -124,24 +125,18 @@ type Server struct {
 	// Key is the first merchant's API key (DefaultKey unless WithMerchant was given).
 	Key string
 
-	cfg    config
-	srv    *httptest.Server
-	ctx    context.Context // cancelled by Close
-	cancel context.CancelFunc
-	client *http.Client // for notifications
-	wg     sync.WaitGroup
-	once   sync.Once
+	cfg      config
+	srv      *httptest.Server
+	notifier *fakegw.Notifier
+	faults   fakegw.Faults
+	once     sync.Once
 
-	mu         sync.Mutex
-	closed     bool
-	merchants  map[string]string // mid -> key
-	orders     map[string]*order // by out_trade_no
-	byTradeNo  map[string]*order
-	seq        int64
-	faults     []pendingFault
-	requests   []Request
-	deliveries []Delivery
-	changed    chan struct{} // closed and replaced when deliveries grows
+	mu        sync.Mutex
+	closed    bool
+	merchants map[string]string // mid -> key
+	orders    map[string]*order // by out_trade_no
+	byTradeNo map[string]*order
+	seq       int64
 }
 
 // NewServer starts a gateway on a loopback port and returns it. Close it
@@ -163,21 +158,16 @@ func NewServer(opts ...Option) *Server {
 		merchants: make(map[string]string, len(cfg.merchants)),
 		orders:    make(map[string]*order),
 		byTradeNo: make(map[string]*order),
-		changed:   make(chan struct{}),
 	}
 	for _, m := range cfg.merchants {
 		if _, ok := s.merchants[m.mid]; !ok {
 			s.merchants[m.mid] = m.key
 		}
 	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.client = &http.Client{
-		Timeout: 10 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-		Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Second},
-	}
+	s.notifier = fakegw.NewNotifier(fakegw.NotifierConfig{
+		Name: "iepaytest", Success: SuccessReply, POST: cfg.notifyPOST, TimeScale: cfg.timeScale,
+		UserAgent: "iepaytest-notify/1", Logf: s.tbLogf,
+	})
 
 	mux := http.NewServeMux()
 	mux.HandleFunc(prefix+"api/online", s.api(s.create))
@@ -200,13 +190,9 @@ func (s *Server) Close() {
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
-		s.cancel()
+		s.notifier.Close()
 		s.srv.CloseClientConnections()
 		s.srv.Close()
-		s.wg.Wait()
-		if t, ok := s.client.Transport.(*http.Transport); ok {
-			t.CloseIdleConnections()
-		}
 	})
 }
 
@@ -214,8 +200,13 @@ func (s *Server) Close() {
 var errClosed = errors.New("iepaytest: server closed")
 
 func (s *Server) logf(format string, args ...any) {
+	s.tbLogf("iepaytest: "+format, args...)
+}
+
+// tbLogf logs to the test, if any.
+func (s *Server) tbLogf(format string, args ...any) {
 	if s.cfg.tb != nil {
-		s.cfg.tb.Logf("iepaytest: "+format, args...)
+		s.cfg.tb.Logf(format, args...)
 	}
 }
 

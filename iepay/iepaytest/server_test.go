@@ -56,8 +56,8 @@ func TestWithTestRegistersCloseAndLogsNoKey(t *testing.T) {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
 	all := strings.Join(tb.logs, "\n")
-	assert.Contains(t, all, "injecting fault php-warning")
-	assert.Contains(t, all, "notification 1 for L-1: status 500")
-	assert.Contains(t, all, "notification 2 for L-1: status 200")
+	assert.Contains(t, all, "injecting fault FaultPHPWarning")
+	assert.Contains(t, all, "notification 1 for L-1 (GET): status 500")
+	assert.Contains(t, all, "notification 2 for L-1 (GET): status 200")
 	assert.NotContains(t, all, s.Key)
 }
