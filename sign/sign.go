@@ -13,6 +13,11 @@
 //
 // IEPay signs every request field except sign the same way; its notifications
 // carry md5(trade_no + out_trade_no + "SUCCESS" + key).
+//
+// Epay's V2 API signs the same string (without a key) with SHA256withRSA,
+// PKCS#1 v1.5, base64: SignRSA and VerifyRSA, with ParseRSAPrivateKey and
+// ParseRSAPublicKey for keys in PEM or as the bare base64 merchant panels
+// show.
 package sign
 
 import (

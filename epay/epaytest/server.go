@@ -48,10 +48,23 @@
 //     to FailNext; submit.php and the checkout page are not.
 //   - JSON is encoded as PHP's json_encode does by default: members in order,
 //     "/" as "\/" and non-ASCII characters as \uXXXX escapes.
+//
+// # V2 (RSA) API
+//
+// The gateway also serves the V2 API under api/ (api/pay/create, query,
+// refund, refundquery, close; api/merchant/info, orders) for package epayv2,
+// with fixed, public test key pairs: configure a client with
+// MerchantPrivateKeyPEM and PlatformPublicKeyPEM, or register a merchant's
+// own public key with WithV2Merchant. Requests are checked for the RSA
+// signature and a timestamp within 300 s; answers and notifications are
+// signed with the platform key; Pay delivers V2 notifications for orders
+// created through V2; refunds with out_refund_no are idempotent. See v2.go
+// for the details.
 package epaytest
 
 import (
 	"context"
+	"crypto/rsa"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -119,6 +132,7 @@ type config struct {
 	notifyClient  *http.Client
 	clock         func() time.Time
 	invalid       []string
+	v2Keys        map[string]*rsa.PublicKey // WithV2Merchant
 }
 
 // WithTest ties the Server to a test: Close is registered with t.Cleanup and
@@ -288,6 +302,7 @@ type Server struct {
 	requests    []Request
 	faults      []pendingFault
 	changed     chan struct{}
+	v2          v2State // the V2 (RSA) API: see v2.go
 }
 
 // NewServer starts a gateway on a loopback port. It panics only if it cannot
@@ -384,6 +399,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.serveAPI(w, r, s.mapi)
 	case p == "api.php":
 		s.serveAPI(w, r, s.api)
+	case strings.HasPrefix(p, "api/"):
+		s.serveAPI(w, r, s.v2API)
+	case strings.HasPrefix(p, v2RelayPath):
+		s.v2Relay(w, r, strings.TrimPrefix(p, v2RelayPath))
 	case p == "submit.php":
 		s.submit(w, r)
 	case strings.HasPrefix(p, "pay/"):
