@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
@@ -141,7 +142,15 @@ func (s *Server) checkoutPay(w http.ResponseWriter, r *http.Request, o *order) {
 	snap := o.snapshot()
 	var ret string
 	if err == nil && snap.ReturnURL != "" {
-		ret = appendQuery(snap.ReturnURL, s.notificationLocked(o))
+		v := s.notificationLocked(o)
+		if s.v2.orders[o] {
+			v = s.v2NotificationLocked(o)
+		}
+		sep := "?"
+		if strings.Contains(snap.ReturnURL, "?") {
+			sep = "&"
+		}
+		ret = snap.ReturnURL + sep + v.Encode()
 	}
 	s.mu.Unlock()
 	switch {

@@ -2,19 +2,13 @@ package epaytest
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
+	"github.com/epaykit/epaykit/internal/fakegw"
 	"github.com/epaykit/epaykit/sign"
 )
-
-// maxReply bounds how much of a merchant's answer is read and recorded.
-const maxReply = 64 << 10
 
 // notificationLocked builds the signed notification of o. s.mu must be held.
 func (s *Server) notificationLocked(o *order) url.Values {
@@ -79,51 +73,65 @@ func (s *Server) Pay(outTradeNo string) error {
 	return nil
 }
 
-// payLocked marks o paid and reserves the delivery goroutine's place in the
-// wait group; the caller must then call deliverAll. s.mu must be held.
+// payLocked marks o paid; the caller then calls deliverAll. s.mu must be
+// held.
 func (s *Server) payLocked(o *order) error {
 	if o.Status != StatusUnpaid {
 		return fmt.Errorf("epaytest: pay: order %q is already %v", o.OutTradeNo, o.Status)
 	}
+	if s.v2.closed[o] {
+		return fmt.Errorf("epaytest: pay: order %q is closed", o.OutTradeNo)
+	}
 	s.markPaidLocked(o)
 	s.logf("epaytest: order %s (%s) paid, %s", o.OutTradeNo, o.TradeNo, o.Money)
-	s.wg.Add(1)
 	return nil
 }
 
+// notifyWaits are Rainbow Epay's retry schedule as waits between attempts:
+// the attempts fall at about +1, +3, +19 and +55 minutes after the payment.
+var notifyWaits = []time.Duration{time.Minute, 2 * time.Minute, 16 * time.Minute, 36 * time.Minute}
+
 // deliverAll makes the first delivery now and the rest in the background.
-// It balances the wg.Add of payLocked.
 func (s *Server) deliverAll(o *order) {
 	s.mu.Lock()
-	notifyURL, paidAt := o.NotifyURL, o.paidAt
+	job, ok := s.jobLocked(o)
 	s.mu.Unlock()
-	if notifyURL == "" {
-		s.wg.Done()
-		return
+	if ok {
+		_ = s.notifier.Deliver(job, notifyWaits) // closed: nothing to deliver
 	}
-	if s.deliver(o).Acknowledged() {
-		s.wg.Done()
-		return
+}
+
+// jobLocked describes o's notification for the notifier, false when o has
+// no notify_url. s.mu must be held.
+func (s *Server) jobLocked(o *order) (fakegw.Job, bool) {
+	if o.NotifyURL == "" {
+		return fakegw.Job{}, false
 	}
-	go func() {
-		defer s.wg.Done()
-		for _, off := range notifySchedule[1:] {
-			wait := time.Until(paidAt.Add(time.Duration(float64(off) / s.cfg.scale)))
-			t := time.NewTimer(wait)
-			select {
-			case <-s.ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
+	return fakegw.Job{
+		OutTradeNo: o.OutTradeNo,
+		TradeNo:    o.TradeNo,
+		Target:     o.NotifyURL,
+		Query: func() string {
 			s.mu.Lock()
-			done := o.Notified
-			s.mu.Unlock()
-			if done || s.deliver(o).Acknowledged() {
-				return
+			defer s.mu.Unlock()
+			if s.v2.orders[o] {
+				return s.v2NotificationLocked(o).Encode()
 			}
-		}
-	}()
+			return s.notificationLocked(o).Encode()
+		},
+		Done: func() bool {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return o.Notified
+		},
+		Result: func(d Delivery) {
+			if d.Acknowledged() {
+				s.mu.Lock()
+				o.Notified = true
+				s.mu.Unlock()
+			}
+		},
+	}, true
 }
 
 // Notify sends one more notification for a paid (or refunded) order now, as
@@ -144,112 +152,36 @@ func (s *Server) Notify(outTradeNo string) (Delivery, error) {
 			err = fmt.Errorf("epaytest: notify: order %q has no notify_url", outTradeNo)
 		}
 	}
+	var job fakegw.Job
+	if err == nil {
+		job, _ = s.jobLocked(o)
+	}
 	s.mu.Unlock()
 	if err != nil {
 		return Delivery{}, err
 	}
-	return s.deliver(o), nil
-}
-
-// deliver makes one delivery attempt and records it.
-func (s *Server) deliver(o *order) Delivery {
-	s.mu.Lock()
-	o.attempts++
-	d := Delivery{OutTradeNo: o.OutTradeNo, TradeNo: o.TradeNo, Attempt: o.attempts, Method: http.MethodGet}
-	v := s.notificationLocked(o)
-	target := o.NotifyURL
-	s.mu.Unlock()
-
-	var req *http.Request
-	var err error
-	if s.cfg.notifyPOST {
-		d.Method, d.URL = http.MethodPost, target
-		req, err = http.NewRequestWithContext(s.ctx, http.MethodPost, target, strings.NewReader(v.Encode()))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-	} else {
-		d.URL = appendQuery(target, v)
-		req, err = http.NewRequestWithContext(s.ctx, http.MethodGet, d.URL, nil)
-	}
-	if err == nil {
-		req.Header.Set("User-Agent", "epaytest notify")
-		var resp *http.Response
-		resp, err = s.client.Do(req)
-		if err == nil {
-			d.StatusCode = resp.StatusCode
-			b, rerr := io.ReadAll(io.LimitReader(resp.Body, maxReply))
-			_ = resp.Body.Close()
-			d.Reply = string(b)
-			err = rerr
-		}
-	}
+	d, err := s.notifier.Once(job)
 	if err != nil {
-		d.Err = err.Error()
+		return Delivery{}, errClosed
 	}
-
-	s.mu.Lock()
-	d.At = s.now()
-	if d.Acknowledged() {
-		o.Notified = true
-	}
-	s.deliveries = append(s.deliveries, d)
-	s.broadcastLocked()
-	s.mu.Unlock()
-	if err != nil {
-		// A *url.Error repeats the URL, signature included: log the cause only.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		s.logf("epaytest: notification %d for %s (%s): %v", d.Attempt, d.OutTradeNo, d.Method, err)
-	} else {
-		s.logf("epaytest: notification %d for %s (%s): status %d, reply %.40q", d.Attempt, d.OutTradeNo, d.Method, d.StatusCode, d.Reply)
-	}
-	return d
+	return d, nil
 }
 
-// appendQuery adds v to u's query string.
-func appendQuery(u string, v url.Values) string {
-	sep := "?"
-	if strings.Contains(u, "?") {
-		sep = "&"
-	}
-	return u + sep + v.Encode()
-}
+// Delivery is one attempt to deliver a notification: the order, the method
+// (GET, or POST with WithNotifyPOST), the URL requested (query included for
+// GET), the attempt number (1 for the order's first), the HTTP status (0
+// when no answer arrived), the answer body (at most 64 KiB), a transport
+// error and the time. Acknowledged reports whether the answer was the
+// success word.
+type Delivery = fakegw.Delivery
 
 // Deliveries returns every notification attempt so far, in the order they
 // ended.
-func (s *Server) Deliveries() []Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Delivery(nil), s.deliveries...)
-}
+func (s *Server) Deliveries() []Delivery { return s.notifier.Deliveries() }
 
 // WaitDeliveries waits until at least n notification attempts for the order
 // have ended and returns all of them. It returns an error when ctx ends or
 // the Server is closed first.
 func (s *Server) WaitDeliveries(ctx context.Context, outTradeNo string, n int) ([]Delivery, error) {
-	for {
-		s.mu.Lock()
-		var got []Delivery
-		for _, d := range s.deliveries {
-			if d.OutTradeNo == outTradeNo {
-				got = append(got, d)
-			}
-		}
-		ch, closed := s.changed, s.closed
-		s.mu.Unlock()
-		if len(got) >= n {
-			return got, nil
-		}
-		if closed {
-			return got, fmt.Errorf("epaytest: wait deliveries: server closed after %d of %d for %q", len(got), n, outTradeNo)
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return got, fmt.Errorf("epaytest: wait deliveries: %d of %d for %q: %w", len(got), n, outTradeNo, ctx.Err())
-		}
-	}
+	return s.notifier.Wait(ctx, outTradeNo, n)
 }

@@ -114,29 +114,9 @@ type Settlement struct {
 	Status    int // default 1 (done)
 }
 
-// Delivery is one attempt to deliver a notification.
-type Delivery struct {
-	OutTradeNo string
-	TradeNo    string
-	Method     string // GET, or POST with WithNotifyPOST
-	URL        string // the URL requested, query included for GET
-	Attempt    int    // 1 for the first attempt of this order
-	StatusCode int    // 0 when no answer arrived
-	Reply      string // the answer body (at most 64 KiB)
-	Err        string // transport error, if any
-	At         time.Time
-}
-
-// Acknowledged reports whether the merchant answered the success word.
-func (d Delivery) Acknowledged() bool {
-	return d.Err == "" && strings.TrimSpace(d.Reply) == SuccessReply
-}
-
 // order is the gateway's record; guarded by Server.mu.
 type order struct {
 	Order
-	paidAt   time.Time // real time, for the retry schedule
-	attempts int
 }
 
 // apiError is an answer {"code":code,"msg":msg} of the gateway.
@@ -420,7 +400,6 @@ func (s *Server) SetStatus(outTradeNo string, st OrderStatus) error {
 func (s *Server) markPaidLocked(o *order) {
 	o.Status = StatusPaid
 	o.EndTime = s.now()
-	o.paidAt = time.Now()
 	o.APITradeNo = "4200" + strings.TrimPrefix(o.TradeNo, "2026")
 	o.Buyer = "2088****" + o.TradeNo[len(o.TradeNo)-4:]
 }

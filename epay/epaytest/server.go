@@ -63,7 +63,6 @@
 package epaytest
 
 import (
-	"context"
 	"crypto/rsa"
 	"net"
 	"net/http"
@@ -71,6 +70,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/epaykit/epaykit/internal/fakegw"
 )
 
 // DefaultPID is the merchant id of the merchant a Server has when no
@@ -279,15 +280,13 @@ type Server struct {
 	PID string
 	Key string
 
-	cfg    config
-	ts     *httptest.Server
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	client *http.Client
-	ownTr  *http.Transport
-	zone   *time.Location
-	once   sync.Once
+	cfg      config
+	ts       *httptest.Server
+	notifier *fakegw.Notifier
+	faults   fakegw.Faults
+	inject   fakegw.Injector
+	zone     *time.Location
+	once     sync.Once
 
 	mu          sync.Mutex
 	closed      bool
@@ -298,10 +297,6 @@ type Server struct {
 	tradeSeq    int
 	refundSeq   int
 	settlements []*Settlement
-	deliveries  []Delivery
-	requests    []Request
-	faults      []pendingFault
-	changed     chan struct{}
 	v2          v2State // the V2 (RSA) API: see v2.go
 }
 
@@ -327,7 +322,6 @@ func NewServer(opts ...Option) *Server {
 		merchants: make(map[string]*merchant, len(cfg.merchants)),
 		byKey:     make(map[string]*order),
 		byTrade:   make(map[string]*order),
-		changed:   make(chan struct{}),
 		zone:      time.FixedZone("UTC+8", 8*3600),
 	}
 	if cfg.kyren {
@@ -337,16 +331,11 @@ func NewServer(opts ...Option) *Server {
 		m := cfg.merchants[i]
 		s.merchants[m.pid] = &m
 	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.client = cfg.notifyClient
-	if s.client == nil {
-		s.ownTr = &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second}
-		s.client = &http.Client{
-			Transport:     s.ownTr,
-			Timeout:       10 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
-	}
+	s.notifier = fakegw.NewNotifier(fakegw.NotifierConfig{
+		Name: "epaytest", Success: SuccessReply, POST: cfg.notifyPOST, TimeScale: cfg.scale,
+		UserAgent: "epaytest notify", Logf: s.logf, Client: cfg.notifyClient, Now: s.now,
+	})
+	s.inject = s.injector()
 	mux := http.NewServeMux()
 	mux.HandleFunc(Prefix, s.route)
 	s.ts = httptest.NewServer(mux)
@@ -366,18 +355,12 @@ func (s *Server) Close() {
 	s.once.Do(func() {
 		s.mu.Lock()
 		s.closed = true
-		close(s.changed)
-		s.changed = make(chan struct{})
 		s.mu.Unlock()
-		s.cancel()
+		s.notifier.Close()
 		// Drop connections with a request in flight (a client that does
 		// not read a FaultHuge body would otherwise hold Close forever).
 		s.ts.CloseClientConnections()
 		s.ts.Close()
-		s.wg.Wait()
-		if s.ownTr != nil {
-			s.ownTr.CloseIdleConnections()
-		}
 	})
 }
 
@@ -401,8 +384,6 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.serveAPI(w, r, s.api)
 	case strings.HasPrefix(p, "api/"):
 		s.serveAPI(w, r, s.v2API)
-	case strings.HasPrefix(p, v2RelayPath):
-		s.v2Relay(w, r, strings.TrimPrefix(p, v2RelayPath))
 	case p == "submit.php":
 		s.submit(w, r)
 	case strings.HasPrefix(p, "pay/"):
@@ -412,10 +393,4 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
-}
-
-// broadcastLocked wakes every WaitDeliveries call. s.mu must be held.
-func (s *Server) broadcastLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
 }

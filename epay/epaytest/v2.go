@@ -4,8 +4,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -45,14 +43,12 @@ import (
 //     out_refund_no for the same order and amount answers the first refund
 //     again without refunding twice; with another order or amount it is
 //     refused. Without out_refund_no each request is a new refund.
-//   - api/pay/close closes an unpaid order: creating it again through V2
-//     and refunding it are refused. Pay still pays it, so that tests can
-//     model a payment racing the close.
+//   - api/pay/close closes an unpaid order: paying it, creating it again
+//     through V2 and refunding it are refused.
 //   - Pay delivers V2 notifications (sign_type RSA, timestamp, signed with
-//     the platform key) for orders created through V2, with the usual
-//     retry schedule. The gateway routes them through an internal relay: a
-//     V2 order's NotifyURL and the URL of its Deliveries name the relay
-//     (under v2notify/), while StatusCode and Reply are the merchant's.
+//     the platform key, signed afresh for every attempt) for orders created
+//     through V2, with the usual retry schedule; the checkout page returns
+//     the buyer with the same V2 fields.
 
 // Test key pairs, generated once for this package. They are public: test use
 // only.
@@ -117,10 +113,6 @@ QyNoL7JfkT+Oh7uTN5Jlnq8=
 `
 )
 
-// v2RelayPath is where V2 notifications are relayed from the V1 delivery
-// machinery to the merchant's notify_url.
-const v2RelayPath = "v2notify/"
-
 // v2MaxSkew is how far a request's timestamp may be from the gateway's clock.
 const v2MaxSkew = 300
 
@@ -181,14 +173,9 @@ func (s *Server) MerchantPrivateKeyPEM() string { return testMerchantPrivatePEM 
 
 // v2State is the V2 API's state; s.mu guards it.
 type v2State struct {
-	relays     map[string]*v2RelayTarget // relay id → target
-	relayByKey map[string]string         // pid + "\x00" + out_trade_no → relay id
-	refunds    []*v2Refund
-	closed     map[*order]bool
-}
-
-type v2RelayTarget struct {
-	pid, outTradeNo, notifyURL string
+	orders  map[*order]bool // created through V2: notified the V2 way
+	refunds []*v2Refund
+	closed  map[*order]bool
 }
 
 type v2Refund struct {
@@ -199,9 +186,8 @@ type v2Refund struct {
 }
 
 func (st *v2State) init() {
-	if st.relays == nil {
-		st.relays = make(map[string]*v2RelayTarget)
-		st.relayByKey = make(map[string]string)
+	if st.orders == nil {
+		st.orders = make(map[*order]bool)
 		st.closed = make(map[*order]bool)
 	}
 }
@@ -317,17 +303,8 @@ func (s *Server) v2CreateLocked(m *merchant, p map[string]string) reply {
 	if aerr != nil {
 		return s.failErr(aerr)
 	}
-	key := m.pid + "\x00" + p["out_trade_no"]
-	id, known := s.v2.relayByKey[key]
-	if known {
-		if o := s.byKey[key]; o != nil && s.v2.closed[o] {
-			return s.fail(-1, "该订单("+o.OutTradeNo+")已关闭")
-		}
-		if s.v2.relays[id].notifyURL != p["notify_url"] {
-			return s.fail(-1, "该订单号("+p["out_trade_no"]+")已存在，请勿使用不同的参数重复提交")
-		}
-	} else {
-		id = strconv.Itoa(len(s.v2.relays) + 1)
+	if o := s.byKey[m.pid+"\x00"+p["out_trade_no"]]; o != nil && s.v2.closed[o] {
+		return s.fail(-1, "该订单("+o.OutTradeNo+")已关闭")
 	}
 	q := make(map[string]string, len(p))
 	for k, v := range p {
@@ -337,15 +314,11 @@ func (s *Server) v2CreateLocked(m *merchant, p map[string]string) reply {
 			q[k] = v
 		}
 	}
-	q["notify_url"] = s.URL + v2RelayPath + id
 	o, aerr := s.createLocked(q, cents)
 	if aerr != nil {
 		return s.failErr(aerr)
 	}
-	if !known {
-		s.v2.relays[id] = &v2RelayTarget{pid: m.pid, outTradeNo: o.OutTradeNo, notifyURL: p["notify_url"]}
-		s.v2.relayByKey[key] = id
-	}
+	s.v2.orders[o] = true
 	payType, payInfo := "jump", o.PayURL
 	switch p["method"] {
 	case "jsapi":
@@ -586,52 +559,4 @@ func (s *Server) V2NotificationValues(outTradeNo string) (url.Values, error) {
 		return nil, err
 	}
 	return s.v2NotificationLocked(o), nil
-}
-
-// v2Relay receives a V1 delivery for a V2 order and forwards the V2
-// notification to the merchant's notify_url, answering with its reply.
-func (s *Server) v2Relay(w http.ResponseWriter, r *http.Request, id string) {
-	s.mu.Lock()
-	s.v2.init()
-	target := s.v2.relays[id]
-	var v url.Values
-	if target != nil {
-		if o := s.byKey[target.pid+"\x00"+target.outTradeNo]; o != nil {
-			v = s.v2NotificationLocked(o)
-		}
-	}
-	post := s.cfg.notifyPOST
-	s.mu.Unlock()
-	if v == nil {
-		http.NotFound(w, r)
-		return
-	}
-	var req *http.Request
-	var err error
-	if post {
-		req, err = http.NewRequestWithContext(r.Context(), http.MethodPost, target.notifyURL, strings.NewReader(v.Encode()))
-		if err == nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-	} else {
-		req, err = http.NewRequestWithContext(r.Context(), http.MethodGet, appendQuery(target.notifyURL, v), nil)
-	}
-	var resp *http.Response
-	if err == nil {
-		req.Header.Set("User-Agent", "epaytest notify")
-		resp, err = s.client.Do(req)
-	}
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // without the URL and its signature
-		}
-		http.Error(w, "epaytest relay: "+err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxReply))
-	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
-	w.WriteHeader(resp.StatusCode)
-	_, _ = w.Write(b)
 }

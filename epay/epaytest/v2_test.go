@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,6 +186,9 @@ func TestV2CloseAndPayTypes(t *testing.T) {
 	assert.Equal(t, "0", string(c["code"]))
 	again := v2Answer(t, s, post(t, s, "api/pay/create", v2Values(t, createParams("V2-Q", "https://shop.example.com/n"), key, now)))
 	assert.Equal(t, "-1", string(again["code"]))
+	assert.ErrorContains(t, s.Pay("V2-Q"), "closed", "a closed order cannot be paid")
+	o, _ := s.Order("V2-Q")
+	assert.Equal(t, StatusUnpaid, o.Status)
 }
 
 func TestV2NotificationDelivery(t *testing.T) {
@@ -204,6 +208,7 @@ func TestV2NotificationDelivery(t *testing.T) {
 		assert.False(t, ds[0].Acknowledged())
 		assert.Equal(t, http.StatusInternalServerError, ds[0].StatusCode)
 		assert.True(t, ds[1].Acknowledged())
+		assert.True(t, strings.HasPrefix(ds[1].URL, sink.notifyURL()), "delivered to the merchant's notify_url: %s", ds[1].URL)
 		require.Equal(t, 2, sink.count())
 		f := sink.form(1)
 		if postMode {

@@ -123,7 +123,8 @@ func (s *Server) pay(o *order) error {
 // jobLocked describes o's notification for the notifier. s.mu must be held.
 func (s *Server) jobLocked(o *order) fakegw.Job {
 	fields, notifyURL := s.notificationLocked(o)
-	return fakegw.Job{OutTradeNo: o.OutTradeNo, TradeNo: o.TradeNo, Target: notifyURL, Query: encodeOrdered(fields)}
+	query := encodeOrdered(fields)
+	return fakegw.Job{OutTradeNo: o.OutTradeNo, TradeNo: o.TradeNo, Target: notifyURL, Query: func() string { return query }}
 }
 
 // Notify sends one more notification for the order now, whatever the retries

@@ -48,8 +48,10 @@ type Notifier struct {
 	scale     float64
 	userAgent string
 	logf      func(format string, args ...any)
+	now       func() time.Time
 
 	client *http.Client
+	ownTr  *http.Transport // the default client's, closed with the Notifier
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -74,23 +76,29 @@ type NotifierConfig struct {
 	// Client sends the notifications; nil means a client with a 10 s timeout
 	// that does not follow redirects.
 	Client *http.Client
+	// Now stamps the attempts; nil means time.Now.
+	Now func() time.Time
 }
 
 // NewNotifier returns a Notifier; Close stops it.
 func NewNotifier(cfg NotifierConfig) *Notifier {
 	n := &Notifier{
 		name: cfg.Name, success: cfg.Success, post: cfg.POST, scale: cfg.TimeScale,
-		userAgent: cfg.UserAgent, logf: cfg.Logf, client: cfg.Client,
+		userAgent: cfg.UserAgent, logf: cfg.Logf, client: cfg.Client, now: cfg.Now,
 		attempts: map[string]int{}, changed: make(chan struct{}),
 	}
 	if n.scale <= 0 {
 		n.scale = 1
 	}
+	if n.now == nil {
+		n.now = time.Now
+	}
 	if n.client == nil {
+		n.ownTr = &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Second}
 		n.client = &http.Client{
 			Timeout:       10 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-			Transport:     &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Second},
+			Transport:     n.ownTr,
 		}
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
@@ -103,8 +111,11 @@ func (n *Notifier) Closed() <-chan struct{} { return n.ctx.Done() }
 // Job is one order's notification.
 type Job struct {
 	OutTradeNo, TradeNo string
-	// Target is notify_url; Query the encoded signed fields.
-	Target, Query string
+	// Target is notify_url.
+	Target string
+	// Query returns the encoded signed fields; it is called for every
+	// attempt, so time-stamped notifications are signed afresh.
+	Query func() string
 	// Done reports whether the order needs no more attempts (another
 	// delivery was acknowledged); nil means never.
 	Done func() bool
@@ -172,7 +183,7 @@ func (n *Notifier) send(job Job) Delivery {
 	var err error
 	if n.post {
 		d.Method, d.URL = http.MethodPost, job.Target
-		req, err = http.NewRequestWithContext(n.ctx, http.MethodPost, job.Target, strings.NewReader(job.Query))
+		req, err = http.NewRequestWithContext(n.ctx, http.MethodPost, job.Target, strings.NewReader(job.Query()))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
@@ -181,7 +192,7 @@ func (n *Notifier) send(job Job) Delivery {
 		if strings.Contains(job.Target, "?") {
 			sep = "&"
 		}
-		d.URL = job.Target + sep + job.Query
+		d.URL = job.Target + sep + job.Query()
 		req, err = http.NewRequestWithContext(n.ctx, http.MethodGet, d.URL, nil)
 	}
 	if err == nil {
@@ -207,7 +218,7 @@ func (n *Notifier) send(job Job) Delivery {
 	n.mu.Lock()
 	n.attempts[d.OutTradeNo]++
 	d.Attempt = n.attempts[d.OutTradeNo]
-	d.At = time.Now()
+	d.At = n.now()
 	n.deliveries = append(n.deliveries, d)
 	close(n.changed)
 	n.changed = make(chan struct{})
@@ -267,7 +278,7 @@ func (n *Notifier) Close() {
 	n.mu.Unlock()
 	n.cancel()
 	n.wg.Wait()
-	if t, ok := n.client.Transport.(*http.Transport); ok {
-		t.CloseIdleConnections()
+	if n.ownTr != nil {
+		n.ownTr.CloseIdleConnections()
 	}
 }
