@@ -2,10 +2,8 @@ package notify
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
-	"github.com/epaykit/epaykit/epay"
 	"github.com/epaykit/epaykit/epay/epayv2"
 )
 
@@ -37,51 +35,20 @@ func newEpayV2Core(c *epayv2.Client, fn func(ctx context.Context, n *epayv2.Noti
 	if c == nil || fn == nil {
 		panic("notify: EpayV2 needs a client and a function")
 	}
-	h := &core{cfg: cfg, gateway: "epayv2", success: epayv2.SuccessReply}
-	h.parse = func(r *http.Request) (*delivery, error) {
-		n, err := c.ParseNotificationRequest(r)
-		if err != nil {
-			return nil, err
+	hooks := handlers[*epayv2.Notification]{
+		describe: func(n *epayv2.Notification) delivery {
+			return delivery{key: "epay:" + n.PID + ":" + n.TradeNo, tradeNo: n.TradeNo, outTradeNo: n.OutTradeNo, paid: n.Paid()}
+		},
+		fn: fn,
+	}
+	if cfg.confirm {
+		hooks.confirm = func(ctx context.Context, n *epayv2.Notification) error {
+			o, err := c.Query(ctx, &epayv2.QueryRequest{TradeNo: n.TradeNo})
+			if err != nil {
+				return queryFailed(n.TradeNo, err)
+			}
+			return sameEpayOrder(n.TradeNo, n.OutTradeNo, n.Cents, o.OutTradeNo, o.Paid(), o.Status, o.Cents)
 		}
-		d := &delivery{
-			gateway:    "epayv2",
-			key:        "epay:" + n.PID + ":" + n.TradeNo,
-			tradeNo:    n.TradeNo,
-			outTradeNo: n.OutTradeNo,
-			paid:       n.Paid(),
-			run:        func(ctx context.Context) error { return fn(ctx, n) },
-		}
-		if cfg.confirm {
-			d.confirm = func(ctx context.Context) error { return confirmEpayV2(ctx, c, n) }
-		}
-		return d, nil
 	}
-	return h
-}
-
-// confirmEpayV2 requires the gateway to report the order paid with the
-// notified amount.
-func confirmEpayV2(ctx context.Context, c *epayv2.Client, n *epayv2.Notification) error {
-	want, err := n.Cents()
-	if err != nil {
-		return &statusError{http.StatusBadRequest, err}
-	}
-	o, err := c.Query(ctx, &epayv2.QueryRequest{TradeNo: n.TradeNo})
-	if err != nil {
-		return &statusError{http.StatusServiceUnavailable, fmt.Errorf("notify: confirming order %s: %w", n.TradeNo, err)}
-	}
-	if o.OutTradeNo != n.OutTradeNo {
-		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s belongs to out_trade_no %q, not %q", ErrNotConfirmed, n.TradeNo, o.OutTradeNo, n.OutTradeNo)}
-	}
-	if !o.Paid() {
-		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s is %v", ErrNotConfirmed, n.TradeNo, o.Status)}
-	}
-	got, err := o.Cents()
-	if err != nil {
-		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s: %w", ErrNotConfirmed, n.TradeNo, err)}
-	}
-	if got != want {
-		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s amount %s, notification %s", ErrNotConfirmed, n.TradeNo, epay.FormatCents(got), epay.FormatCents(want))}
-	}
-	return nil
+	return newCore(cfg, "epayv2", epayv2.SuccessReply, c.ParseNotificationRequest, hooks)
 }

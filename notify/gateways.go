@@ -37,54 +37,79 @@ func newEpayCore(c *epay.Client, fn func(ctx context.Context, n *epay.Notificati
 	if c == nil || fn == nil {
 		panic("notify: Epay needs a client and a function")
 	}
-	h := &core{cfg: cfg, gateway: "epay", success: epay.SuccessReply}
-	h.parse = func(r *http.Request) (*delivery, error) {
-		n, err := c.ParseNotificationRequest(r)
+	hooks := handlers[*epay.Notification]{
+		describe: func(n *epay.Notification) delivery {
+			return delivery{key: "epay:" + n.PID + ":" + n.TradeNo, tradeNo: n.TradeNo, outTradeNo: n.OutTradeNo, paid: n.Paid()}
+		},
+		fn:     fn,
+		unpaid: cfg.epayUnpaid,
+	}
+	if cfg.confirm {
+		hooks.confirm = func(ctx context.Context, n *epay.Notification) error {
+			o, err := c.QueryOrder(ctx, &epay.OrderQuery{TradeNo: n.TradeNo})
+			if err != nil {
+				return queryFailed(n.TradeNo, err)
+			}
+			return sameEpayOrder(n.TradeNo, n.OutTradeNo, n.Cents, o.OutTradeNo, o.Paid(), o.Status, o.Cents)
+		}
+	}
+	return newCore(cfg, "epay", epay.SuccessReply, c.ParseNotificationRequest, hooks)
+}
+
+// handlers are what a gateway's handler does with its notification type N.
+type handlers[N any] struct {
+	describe func(N) delivery // key, numbers and paid; the rest is filled in
+	fn       func(context.Context, N) error
+	unpaid   func(context.Context, N) error // may be nil
+	confirm  func(context.Context, N) error // nil when not confirming
+}
+
+// newCore builds the gateway-independent handler around a gateway's parse
+// function and handlers.
+func newCore[N any](cfg config, gateway, success string, parse func(*http.Request) (N, error), h handlers[N]) *core {
+	return &core{cfg: cfg, gateway: gateway, success: success, parse: func(r *http.Request) (*delivery, error) {
+		n, err := parse(r)
 		if err != nil {
 			return nil, err
 		}
-		d := &delivery{
-			gateway:    "epay",
-			key:        "epay:" + n.PID + ":" + n.TradeNo,
-			tradeNo:    n.TradeNo,
-			outTradeNo: n.OutTradeNo,
-			paid:       n.Paid(),
-			run:        func(ctx context.Context) error { return fn(ctx, n) },
+		d := h.describe(n)
+		d.gateway = gateway
+		d.run = func(ctx context.Context) error { return h.fn(ctx, n) }
+		if h.unpaid != nil {
+			d.unpaid = func(ctx context.Context) error { return h.unpaid(ctx, n) }
 		}
-		if unpaid := cfg.epayUnpaid; unpaid != nil {
-			d.unpaid = func(ctx context.Context) error { return unpaid(ctx, n) }
+		if h.confirm != nil {
+			d.confirm = func(ctx context.Context) error { return h.confirm(ctx, n) }
 		}
-		if cfg.confirm {
-			d.confirm = func(ctx context.Context) error { return confirmEpay(ctx, c, n) }
-		}
-		return d, nil
-	}
-	return h
+		return &d, nil
+	}}
 }
 
-// confirmEpay requires the gateway to report the order paid with the
-// notified amount.
-func confirmEpay(ctx context.Context, c *epay.Client, n *epay.Notification) error {
-	want, err := n.Cents()
+// queryFailed is the error of a confirmation query that got no answer: the
+// gateway is asked to retry.
+func queryFailed(order string, err error) error {
+	return &statusError{http.StatusServiceUnavailable, fmt.Errorf("notify: confirming order %s: %w", order, err)}
+}
+
+// sameEpayOrder requires the queried Epay order (V1 or V2) to be the
+// notified one, paid, with the notified amount.
+func sameEpayOrder(tradeNo, outTradeNo string, notified func() (int64, error), gotOut string, paid bool, status fmt.Stringer, queried func() (int64, error)) error {
+	want, err := notified()
 	if err != nil {
 		return &statusError{http.StatusBadRequest, err}
 	}
-	o, err := c.QueryOrder(ctx, &epay.OrderQuery{TradeNo: n.TradeNo})
+	if gotOut != outTradeNo {
+		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s belongs to out_trade_no %q, not %q", ErrNotConfirmed, tradeNo, gotOut, outTradeNo)}
+	}
+	if !paid {
+		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s is %v", ErrNotConfirmed, tradeNo, status)}
+	}
+	got, err := queried()
 	if err != nil {
-		return &statusError{http.StatusServiceUnavailable, fmt.Errorf("notify: confirming order %s: %w", n.TradeNo, err)}
-	}
-	if o.OutTradeNo != n.OutTradeNo {
-		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s belongs to out_trade_no %q, not %q", ErrNotConfirmed, n.TradeNo, o.OutTradeNo, n.OutTradeNo)}
-	}
-	if !o.Paid() {
-		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s is %v", ErrNotConfirmed, n.TradeNo, o.Status)}
-	}
-	got, err := o.Cents()
-	if err != nil {
-		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s: %w", ErrNotConfirmed, n.TradeNo, err)}
+		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s: %w", ErrNotConfirmed, tradeNo, err)}
 	}
 	if got != want {
-		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s amount %s, notification %s", ErrNotConfirmed, n.TradeNo, epay.FormatCents(got), epay.FormatCents(want))}
+		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s amount %s, notification %s", ErrNotConfirmed, tradeNo, epay.FormatCents(got), epay.FormatCents(want))}
 	}
 	return nil
 }
@@ -103,40 +128,29 @@ func newIEPayCore(c *iepay.Client, fn func(ctx context.Context, n *iepay.Notific
 	if c == nil || fn == nil {
 		panic("notify: IEPay needs a client and a function")
 	}
-	h := &core{cfg: cfg, gateway: "iepay", success: iepay.SuccessReply}
-	h.parse = func(r *http.Request) (*delivery, error) {
-		n, err := c.ParseNotificationRequest(r)
-		if err != nil {
-			return nil, err
+	hooks := handlers[*iepay.Notification]{
+		describe: func(n *iepay.Notification) delivery {
+			// Only SUCCESS notifications verify: every one is a payment.
+			return delivery{key: "iepay:" + c.MID() + ":" + n.TradeNo, tradeNo: n.TradeNo, outTradeNo: n.OutTradeNo, paid: true}
+		},
+		fn: fn,
+	}
+	if cfg.confirm {
+		hooks.confirm = func(ctx context.Context, n *iepay.Notification) error {
+			o, err := c.Check(ctx, &iepay.CheckRequest{PayType: n.PayType, OutTradeNo: n.OutTradeNo})
+			if err != nil {
+				return queryFailed(n.OutTradeNo, err)
+			}
+			if o.TradeNo != "" && o.TradeNo != n.TradeNo {
+				return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s has trade_no %q, not %q", ErrNotConfirmed, n.OutTradeNo, o.TradeNo, n.TradeNo)}
+			}
+			if !o.Paid() {
+				return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s is %v", ErrNotConfirmed, n.OutTradeNo, o.Status)}
+			}
+			return nil
 		}
-		d := &delivery{
-			gateway:    "iepay",
-			key:        "iepay:" + c.MID() + ":" + n.TradeNo,
-			tradeNo:    n.TradeNo,
-			outTradeNo: n.OutTradeNo,
-			paid:       true, // only SUCCESS notifications verify
-			run:        func(ctx context.Context) error { return fn(ctx, n) },
-		}
-		if cfg.confirm {
-			d.confirm = func(ctx context.Context) error { return confirmIEPay(ctx, c, n) }
-		}
-		return d, nil
 	}
-	return h
-}
-
-func confirmIEPay(ctx context.Context, c *iepay.Client, n *iepay.Notification) error {
-	o, err := c.Check(ctx, &iepay.CheckRequest{PayType: n.PayType, OutTradeNo: n.OutTradeNo})
-	if err != nil {
-		return &statusError{http.StatusServiceUnavailable, fmt.Errorf("notify: confirming order %s: %w", n.OutTradeNo, err)}
-	}
-	if o.TradeNo != "" && o.TradeNo != n.TradeNo {
-		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s has trade_no %q, not %q", ErrNotConfirmed, n.OutTradeNo, o.TradeNo, n.TradeNo)}
-	}
-	if !o.Paid() {
-		return &statusError{http.StatusConflict, fmt.Errorf("%w: order %s is %v", ErrNotConfirmed, n.OutTradeNo, o.Status)}
-	}
-	return nil
+	return newCore(cfg, "iepay", iepay.SuccessReply, c.ParseNotificationRequest, hooks)
 }
 
 // noDedupe claims every key: for the one-shot helpers.
