@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/epaykit/epaykit/sign"
 )
@@ -82,20 +80,3 @@ func (e *FieldError) Is(target error) bool { return target == ErrInvalidRequest 
 func (e *FieldError) Unwrap() error { return e.Err }
 
 func fieldErr(field, reason string) error { return &FieldError{Field: field, Reason: reason} }
-
-func hasControl(s string) bool {
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return true
-		}
-	}
-	return false
-}
-
-// validText checks an optional free-text field.
-func validText(field, s string) error {
-	if !utf8.ValidString(s) || hasControl(s) {
-		return fieldErr(field, "must be valid UTF-8 without control characters")
-	}
-	return nil
-}
