@@ -323,7 +323,9 @@ type refundResponse struct {
 // reached the gateway (only a failure to connect is retried). When it
 // returns a *TransportError, its MaybeSent field says whether the refund may
 // have happened: if true, query the order (QueryOrder: status
-// OrderRefunded) before trying again; if false, nothing was sent.
+// OrderRefunded) before trying again; if false, nothing was sent. An
+// *HTTPError (a 5xx page, or a body that is not the JSON answer) means the
+// gateway received the request: the refund may have happened as well.
 func (c *Client) Refund(ctx context.Context, r *RefundRequest) (*RefundResult, error) {
 	if err := c.ready(); err != nil {
 		return nil, err

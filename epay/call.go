@@ -57,7 +57,7 @@ func (c *Client) check(resp *transport.Response, e *envelope, endpoint string) e
 func (c *Client) apiError(resp *transport.Response, e *envelope, endpoint string) *APIError {
 	return &APIError{
 		Code:       int(*e.Code),
-		Msg:        c.cleanMsg(string(e.Msg)),
+		Msg:        c.cleanMsg(c.tc.ScrubText(resp, string(e.Msg))),
 		HTTPStatus: resp.Status,
 		Endpoint:   endpoint,
 	}

@@ -140,6 +140,10 @@ func New(mid, key string, opts ...Option) (*Client, error) {
 		return nil, errors.New("iepay: mid is required")
 	}
 	if !isDigits(mid) {
+		if len(mid) >= 16 {
+			// Likely the key passed as mid: never echo it.
+			return nil, fmt.Errorf("iepay: mid must be a decimal number, got %d bytes of text (mid comes before key)", len(mid))
+		}
 		return nil, fmt.Errorf("iepay: mid must be a decimal number, got %q", truncate(mid))
 	}
 	if key == "" {
@@ -157,7 +161,7 @@ func New(mid, key string, opts ...Option) (*Client, error) {
 	if len(o.errs) > 0 {
 		return nil, errors.Join(o.errs...)
 	}
-	base, err := normalizeBaseURL(o.baseURL)
+	base, err := normalizeBaseURL(o.baseURL, key)
 	if err != nil {
 		return nil, err
 	}
@@ -179,36 +183,61 @@ func New(mid, key string, opts ...Option) (*Client, error) {
 	return &Client{mid: mid, key: key, base: base, tc: transport.New(cfg)}, nil
 }
 
-// normalizeBaseURL checks u and returns it ending in "/".
-func normalizeBaseURL(u string) (string, error) {
+// normalizeBaseURL checks u and returns it ending in "/". Errors show u
+// with the key and any key or sign parameter removed.
+func normalizeBaseURL(u, key string) (string, error) {
 	if strings.TrimSpace(u) == "" {
 		return "", errors.New("iepay: base URL is empty")
 	}
+	shown := truncate(strings.ReplaceAll(transport.RedactText(u), key, "REDACTED"))
 	pu, err := url.Parse(u)
 	if err != nil {
-		return "", fmt.Errorf("iepay: base URL %q does not parse: %w", truncate(u), errors.Unwrap(err))
+		cause := errors.Unwrap(err)
+		if strings.Contains(cause.Error(), key) {
+			cause = errors.New(strings.ReplaceAll(cause.Error(), key, "REDACTED"))
+		}
+		return "", fmt.Errorf("iepay: base URL %q does not parse: %w", shown, cause)
 	}
 	switch strings.ToLower(pu.Scheme) {
 	case "http", "https":
 	case "":
-		return "", fmt.Errorf("iepay: base URL %q has no scheme, want http:// or https://", truncate(u))
+		return "", fmt.Errorf("iepay: base URL %q has no scheme, want http:// or https://", shown)
 	default:
-		return "", fmt.Errorf("iepay: base URL %q has scheme %q, want http or https", truncate(u), pu.Scheme)
+		return "", fmt.Errorf("iepay: base URL %q has scheme %q, want http or https", shown, pu.Scheme)
 	}
 	if pu.Host == "" {
-		return "", fmt.Errorf("iepay: base URL %q has no host", truncate(u))
+		return "", fmt.Errorf("iepay: base URL %q has no host", shown)
 	}
 	if pu.User != nil {
 		return "", errors.New("iepay: base URL must not contain user information")
 	}
 	if pu.RawQuery != "" || pu.ForceQuery || pu.Fragment != "" {
-		return "", fmt.Errorf("iepay: base URL %q must not have a query or fragment", truncate(u))
+		return "", fmt.Errorf("iepay: base URL %q must not have a query or fragment", shown)
 	}
 	s := pu.String()
 	if !strings.HasSuffix(s, "/") {
 		s += "/"
 	}
 	return s, nil
+}
+
+// String describes the client without its key.
+func (c *Client) String() string {
+	if c == nil {
+		return "iepay.Client(nil)"
+	}
+	return fmt.Sprintf("iepay.Client{base: %q, mid: %q}", c.base, c.mid)
+}
+
+// GoString describes the client without its key, for %#v.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue describes the client without its key, for log/slog.
+func (c *Client) LogValue() slog.Value {
+	if c == nil {
+		return slog.StringValue("iepay.Client(nil)")
+	}
+	return slog.GroupValue(slog.String("base", c.base), slog.String("mid", c.mid))
 }
 
 // MID returns the merchant id the Client signs for.

@@ -275,7 +275,7 @@ func (c *Client) CreateMiniProgram(ctx context.Context, r *MiniProgramRequest) (
 	if msg == "" {
 		msg = string(env.Message)
 	}
-	msg = c.cleanMessage(msg)
+	msg = c.cleanMessage(c.tc.ScrubText(resp, msg))
 	if env.Code == nil {
 		success := env.IsSuccess != nil && strings.EqualFold(strings.TrimSpace(string(*env.IsSuccess)), "TRUE")
 		if !success && (env.IsSuccess != nil || msg != "") {

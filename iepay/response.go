@@ -38,7 +38,7 @@ func (c *Client) decodeEnvelope(resp *transport.Response, path string) (*reply, 
 	}
 	r := &reply{}
 	if env.Message != nil {
-		r.message = c.cleanMessage(string(*env.Message))
+		r.message = c.cleanMessage(c.tc.ScrubText(resp, string(*env.Message)))
 	}
 	ok2xx := resp.Status >= 200 && resp.Status <= 299
 	if env.IsSuccess == nil {
@@ -79,13 +79,13 @@ func refusal(r *reply, path string, status int) *APIError {
 // cleanMessage keeps a gateway message short, valid UTF-8 and free of the
 // key, for error text.
 func (c *Client) cleanMessage(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > maxMessage {
-		s = s[:maxMessage] + "..."
-	}
-	s = strings.ToValidUTF8(s, "?")
+	// Scrub before cutting: a key across the cut would leave a piece.
 	if c.key != "" {
 		s = strings.ReplaceAll(s, c.key, "REDACTED")
 	}
-	return transport.RedactText(s)
+	s = strings.TrimSpace(transport.RedactText(s))
+	if len(s) > maxMessage {
+		s = s[:maxMessage] + "..."
+	}
+	return strings.ToValidUTF8(s, "?")
 }

@@ -39,7 +39,7 @@ func (c *Client) StatusError(resp *Response, reason string) *StatusError {
 		Method:     resp.Method,
 		URL:        resp.URL,
 		StatusCode: resp.Status,
-		Excerpt:    c.Excerpt(resp.Body),
+		Excerpt:    Excerpt([]byte(c.ScrubText(resp, string(resp.Body)))),
 		Reason:     reason,
 		Attempts:   resp.Attempts,
 	}

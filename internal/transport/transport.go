@@ -148,6 +148,9 @@ type Response struct {
 	Header   http.Header
 	Body     []byte
 	Attempts int
+	// signs are the sign values the request carried: a gateway that echoes
+	// them must not get them into an error.
+	signs []string
 }
 
 type callKey struct{}
@@ -219,7 +222,30 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		return nil, &Error{Prefix: c.prefix, Method: r.Method, URL: redacted, Attempts: st.attempts,
 			MaybeSent: true, StatusCode: resp.StatusCode, Err: ErrBodyTooLarge}
 	}
-	return &Response{Method: r.Method, URL: redacted, Status: resp.StatusCode, Header: resp.Header, Body: b, Attempts: st.attempts}, nil
+	return &Response{Method: r.Method, URL: redacted, Status: resp.StatusCode, Header: resp.Header, Body: b, Attempts: st.attempts,
+		signs: requestSigns(r)}, nil
+}
+
+// requestSigns returns the sign values of r's query and form.
+func requestSigns(r *Request) []string {
+	var out []string
+	if i := strings.IndexByte(r.URL, '?'); i >= 0 {
+		if q, err := url.ParseQuery(r.URL[i+1:]); err == nil {
+			out = append(out, q["sign"]...)
+		}
+	}
+	return append(out, r.Form["sign"]...)
+}
+
+// ScrubText removes from s, a text taken from resp (such as a gateway's
+// message), the key and sign parameters, the configured secrets and the
+// sign values the request carried.
+func (c *Client) ScrubText(resp *Response, s string) string {
+	s = c.scrub(RedactText(s))
+	if resp != nil {
+		s = scrubValues(s, resp.signs)
+	}
+	return s
 }
 
 // keepLastResponse stops retryablehttp from replacing a final error with its
@@ -270,7 +296,16 @@ func (c *Client) RedactURL(u string) string {
 
 // scrub removes every configured secret from s.
 func (c *Client) scrub(s string) string {
-	for _, sec := range c.secrets {
+	return scrubValues(s, c.secrets)
+}
+
+// scrubValues replaces every non-empty value of secrets in s, plain or
+// query-escaped.
+func scrubValues(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec == "" {
+			continue
+		}
 		if strings.Contains(s, sec) {
 			s = strings.ReplaceAll(s, sec, redacted)
 		}
@@ -394,9 +429,10 @@ func unwrapURLError(err error) error {
 }
 
 // Excerpt returns at most ExcerptLen bytes of b as valid UTF-8 text with
-// secrets redacted, for error messages.
+// secrets redacted, for error messages. The whole body is scrubbed before it
+// is cut, so that a secret across the cut cannot leave a piece behind.
 func (c *Client) Excerpt(b []byte) string {
-	return c.scrub(RedactText(Excerpt(b)))
+	return Excerpt([]byte(c.scrub(RedactText(string(b)))))
 }
 
 // Excerpt returns at most ExcerptLen bytes of b as trimmed, valid UTF-8 text.
