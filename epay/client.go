@@ -58,13 +58,7 @@ type Client struct {
 }
 
 type config struct {
-	httpClient *http.Client
-	retries    int
-	minWait    time.Duration
-	maxWait    time.Duration
-	logger     *slog.Logger
-	userAgent  string
-	hook       func(RequestEvent)
+	transport transport.Config // what the options set of the HTTP layer
 }
 
 // Option configures a Client in New.
@@ -75,7 +69,7 @@ type Option func(*config)
 // Without it a client with a 30 s timeout and a clone of
 // http.DefaultTransport is used.
 func WithHTTPClient(c *http.Client) Option {
-	return func(cfg *config) { cfg.httpClient = c }
+	return func(cfg *config) { cfg.transport.HTTPClient = c }
 }
 
 // WithRetries sets how many times a failed call is retried after the first
@@ -83,31 +77,31 @@ func WithHTTPClient(c *http.Client) Option {
 // off and a negative n restores the default of 2. Refunds are retried only
 // when the request cannot have reached the gateway.
 func WithRetries(n int) Option {
-	return func(cfg *config) { cfg.retries = n }
+	return func(cfg *config) { cfg.transport.Retries = n }
 }
 
 // WithRetryWait bounds the exponential backoff between retries: the first
 // wait is about min, no wait is longer than max (a Retry-After header from
 // the gateway takes precedence). Zero values keep the defaults.
 func WithRetryWait(min, max time.Duration) Option {
-	return func(cfg *config) { cfg.minWait, cfg.maxWait = min, max }
+	return func(cfg *config) { cfg.transport.MinWait, cfg.transport.MaxWait = min, max }
 }
 
 // WithLogger sets a logger that receives one debug record per HTTP attempt,
 // with the key and sign redacted. Without it nothing is logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(cfg *config) { cfg.logger = l }
+	return func(cfg *config) { cfg.transport.Logger = l }
 }
 
 // WithUserAgent sets the User-Agent header of every request.
 func WithUserAgent(ua string) Option {
-	return func(cfg *config) { cfg.userAgent = ua }
+	return func(cfg *config) { cfg.transport.UserAgent = ua }
 }
 
 // WithRequestHook sets a function called after every HTTP attempt, for
 // metrics or tracing. It must be safe for concurrent use.
 func WithRequestHook(h func(RequestEvent)) Option {
-	return func(cfg *config) { cfg.hook = h }
+	return func(cfg *config) { cfg.transport.OnEvent = h }
 }
 
 // New returns a Client for the gateway at baseURL, as merchant pid with the
@@ -135,26 +129,17 @@ func New(baseURL, pid, key string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := config{retries: -1}
+	cfg := config{transport: transport.Config{Prefix: "epay", Retries: -1}}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
 		}
 	}
-	if cfg.minWait < 0 || cfg.maxWait < 0 || cfg.maxWait != 0 && cfg.minWait > cfg.maxWait {
-		return nil, fmt.Errorf("epay: retry wait min %v and max %v: want 0 <= min <= max", cfg.minWait, cfg.maxWait)
+	if err := cfg.transport.CheckWaits(); err != nil {
+		return nil, err
 	}
-	tc := transport.New(transport.Config{
-		Prefix:     "epay",
-		HTTPClient: cfg.httpClient,
-		Retries:    cfg.retries,
-		MinWait:    cfg.minWait,
-		MaxWait:    cfg.maxWait,
-		Logger:     cfg.logger,
-		OnEvent:    cfg.hook,
-		UserAgent:  cfg.userAgent,
-		Secrets:    []string{key},
-	})
+	cfg.transport.Secrets = []string{key}
+	tc := transport.New(cfg.transport)
 	return &Client{base: base, pid: pid, key: key, tc: tc}, nil
 }
 

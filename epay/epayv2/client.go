@@ -72,15 +72,9 @@ type Client struct {
 }
 
 type config struct {
-	httpClient *http.Client
-	retries    int
-	minWait    time.Duration
-	maxWait    time.Duration
-	logger     *slog.Logger
-	userAgent  string
-	hook       func(RequestEvent)
-	clock      func() time.Time
-	skew       time.Duration
+	transport transport.Config // what the options set of the HTTP layer
+	clock     func() time.Time
+	skew      time.Duration
 }
 
 // Option configures a Client in New.
@@ -90,7 +84,7 @@ type Option func(*config)
 // copied, never modified. Without it a client with a 30 s timeout and a
 // clone of http.DefaultTransport is used.
 func WithHTTPClient(c *http.Client) Option {
-	return func(cfg *config) { cfg.httpClient = c }
+	return func(cfg *config) { cfg.transport.HTTPClient = c }
 }
 
 // WithRetries sets how many times a failed call is retried after the first
@@ -99,30 +93,30 @@ func WithHTTPClient(c *http.Client) Option {
 // OutRefundNo is retried only when the request cannot have reached the
 // gateway.
 func WithRetries(n int) Option {
-	return func(cfg *config) { cfg.retries = n }
+	return func(cfg *config) { cfg.transport.Retries = n }
 }
 
 // WithRetryWait bounds the exponential backoff between retries. Zero values
 // keep the defaults.
 func WithRetryWait(min, max time.Duration) Option {
-	return func(cfg *config) { cfg.minWait, cfg.maxWait = min, max }
+	return func(cfg *config) { cfg.transport.MinWait, cfg.transport.MaxWait = min, max }
 }
 
 // WithLogger sets a logger that receives one debug record per HTTP attempt,
 // with signatures redacted. Without it nothing is logged.
 func WithLogger(l *slog.Logger) Option {
-	return func(cfg *config) { cfg.logger = l }
+	return func(cfg *config) { cfg.transport.Logger = l }
 }
 
 // WithUserAgent sets the User-Agent header of every request.
 func WithUserAgent(ua string) Option {
-	return func(cfg *config) { cfg.userAgent = ua }
+	return func(cfg *config) { cfg.transport.UserAgent = ua }
 }
 
 // WithRequestHook sets a function called after every HTTP attempt, for
 // metrics or tracing. It must be safe for concurrent use.
 func WithRequestHook(h func(RequestEvent)) Option {
-	return func(cfg *config) { cfg.hook = h }
+	return func(cfg *config) { cfg.transport.OnEvent = h }
 }
 
 // WithClock sets the clock that stamps requests and judges the timestamps
@@ -164,7 +158,7 @@ func New(baseURL, pid string, merchantKey *rsa.PrivateKey, platformKey *rsa.Publ
 	if err != nil {
 		return nil, err
 	}
-	cfg := config{retries: -1, clock: time.Now, skew: DefaultMaxSkew}
+	cfg := config{transport: transport.Config{Prefix: "epayv2", Retries: -1}, clock: time.Now, skew: DefaultMaxSkew}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
@@ -176,19 +170,10 @@ func New(baseURL, pid string, merchantKey *rsa.PrivateKey, platformKey *rsa.Publ
 	if cfg.skew <= 0 {
 		return nil, fmt.Errorf("epayv2: max skew %v: want a positive duration", cfg.skew)
 	}
-	if cfg.minWait < 0 || cfg.maxWait < 0 || cfg.maxWait != 0 && cfg.minWait > cfg.maxWait {
-		return nil, fmt.Errorf("epayv2: retry wait min %v and max %v: want 0 <= min <= max", cfg.minWait, cfg.maxWait)
+	if err := cfg.transport.CheckWaits(); err != nil {
+		return nil, err
 	}
-	tc := transport.New(transport.Config{
-		Prefix:     "epayv2",
-		HTTPClient: cfg.httpClient,
-		Retries:    cfg.retries,
-		MinWait:    cfg.minWait,
-		MaxWait:    cfg.maxWait,
-		Logger:     cfg.logger,
-		OnEvent:    cfg.hook,
-		UserAgent:  cfg.userAgent,
-	})
+	tc := transport.New(cfg.transport)
 	return &Client{base: base, pid: pid, key: merchantKey, platform: platformKey, tc: tc, now: cfg.clock, skew: cfg.skew}, nil
 }
 

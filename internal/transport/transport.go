@@ -65,6 +65,15 @@ type Config struct {
 	Secrets []string
 }
 
+// CheckWaits reports retry wait bounds that make no sense (negative, or a
+// minimum above the maximum).
+func (cfg Config) CheckWaits() error {
+	if cfg.MinWait < 0 || cfg.MaxWait < 0 || cfg.MaxWait != 0 && cfg.MinWait > cfg.MaxWait {
+		return fmt.Errorf("%s: retry wait min %v and max %v: want 0 <= min <= max", cfg.Prefix, cfg.MinWait, cfg.MaxWait)
+	}
+	return nil
+}
+
 // Client sends requests with retries. It is safe for concurrent use.
 type Client struct {
 	rc        *retryablehttp.Client
