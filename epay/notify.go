@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/epaykit/epaykit/internal/fields"
 	"github.com/epaykit/epaykit/sign"
 )
 
@@ -49,8 +50,6 @@ func (n *Notification) Paid() bool { return n != nil && n.TradeStatus == TradeSu
 // stored order's amount.
 func (n *Notification) Cents() (int64, error) { return ParseMoney(n.Money) }
 
-var requiredFields = []string{"trade_no", "out_trade_no", "money", "trade_status"}
-
 // ParseNotification verifies the fields of a notification (the decoded
 // query string or form) and returns it. The checks, in order:
 //
@@ -83,35 +82,75 @@ func (c *Client) verify(v url.Values, what string) (*Notification, error) {
 	if err := c.ready(); err != nil {
 		return nil, err
 	}
-	m, err := sign.Flatten(v)
-	if err != nil {
-		return nil, fmt.Errorf("epay: %s: %w", what, err)
-	}
-	return c.verifyMap(m, what)
-}
-
-func (c *Client) verifyMap(m map[string]string, what string) (*Notification, error) {
-	if m["sign"] == "" {
-		return nil, fmt.Errorf("%w in %s", ErrMissingSign, what)
-	}
-	if st, ok := m["sign_type"]; ok && st != "" && !strings.EqualFold(st, "MD5") {
-		return nil, fmt.Errorf("%w %.20q in %s", ErrSignType, st, what)
-	}
-	if !sign.VerifyEpay(m, c.key) {
-		return nil, fmt.Errorf("%w in %s", ErrBadSignature, what)
-	}
-	if pid := m["pid"]; pid != c.pid {
-		return nil, fmt.Errorf("%w in %s: got %.40q, want %q", ErrPIDMismatch, what, pid, c.pid)
-	}
-	for _, f := range requiredFields {
-		if m[f] == "" {
-			return nil, fmt.Errorf("%w %s in %s", ErrMissingField, f, what)
+	var stack [fields.OnStack]fields.Field
+	fs := stack[:0]
+	for k, vs := range v {
+		switch len(vs) {
+		case 0:
+			continue
+		case 1:
+			fs = append(fs, fields.Field{Name: k, Value: vs[0]})
+		default:
+			return nil, fmt.Errorf("epay: %s: %w", what, &sign.DuplicateParamError{Key: k})
 		}
 	}
-	return &Notification{
-		PID: m["pid"], TradeNo: m["trade_no"], OutTradeNo: m["out_trade_no"], Type: m["type"],
-		Name: m["name"], Money: m["money"], TradeStatus: m["trade_status"], Param: m["param"], Raw: m,
-	}, nil
+	return c.verifyFields(fs, what)
+}
+
+// verifyFields runs the checks of ParseNotification on the received fields,
+// sorting fs in place.
+func (c *Client) verifyFields(fs []fields.Field, what string) (*Notification, error) {
+	fields.Sort(fs)
+	if k, dup := fields.Duplicate(fs); dup {
+		return nil, fmt.Errorf("epay: %s: %w", what, &sign.DuplicateParamError{Key: k})
+	}
+	n := &Notification{}
+	var sig, signType string
+	for _, f := range fs {
+		switch f.Name {
+		case "sign":
+			sig = f.Value
+		case "sign_type":
+			signType = f.Value
+		case "pid":
+			n.PID = f.Value
+		case "trade_no":
+			n.TradeNo = f.Value
+		case "out_trade_no":
+			n.OutTradeNo = f.Value
+		case "type":
+			n.Type = f.Value
+		case "name":
+			n.Name = f.Value
+		case "money":
+			n.Money = f.Value
+		case "trade_status":
+			n.TradeStatus = f.Value
+		case "param":
+			n.Param = f.Value
+		}
+	}
+	if sig == "" {
+		return nil, fmt.Errorf("%w in %s", ErrMissingSign, what)
+	}
+	if signType != "" && !strings.EqualFold(signType, "MD5") {
+		return nil, fmt.Errorf("%w %.20q in %s", ErrSignType, signType, what)
+	}
+	if !fields.VerifyEpay(fs, c.key, sig) {
+		return nil, fmt.Errorf("%w in %s", ErrBadSignature, what)
+	}
+	if n.PID != c.pid {
+		return nil, fmt.Errorf("%w in %s: got %.40q, want %q", ErrPIDMismatch, what, n.PID, c.pid)
+	}
+	for _, f := range [...]struct{ name, value string }{
+		{"trade_no", n.TradeNo}, {"out_trade_no", n.OutTradeNo}, {"money", n.Money}, {"trade_status", n.TradeStatus},
+	} {
+		if f.value == "" {
+			return nil, fmt.Errorf("%w %s in %s", ErrMissingField, f.name, what)
+		}
+	}
+	n.Raw = fields.Map(fs)
+	return n, nil
 }
 
 // ParseNotificationRequest reads and verifies a notification request: the
@@ -129,15 +168,16 @@ func (c *Client) ParseNotificationRequest(r *http.Request) (*Notification, error
 	if r == nil || r.URL == nil {
 		return nil, errors.New("epay: nil notification request")
 	}
+	var stack [fields.OnStack]fields.Field
 	switch r.Method {
 	case http.MethodGet, "":
-		m, err := parseQuery(r.URL.RawQuery, "query string")
+		fs, err := fields.ParseQuery(stack[:0], r.URL.RawQuery)
 		if err != nil {
-			return nil, err
+			return nil, errors.New("epay: notification: malformed query string")
 		}
-		return c.verifyMap(m, "notification")
+		return c.verifyFields(fs, "notification")
 	case http.MethodPost:
-		m, err := readForm(r)
+		fs, err := readForm(stack[:0], r)
 		if err != nil {
 			return nil, err
 		}
@@ -146,11 +186,11 @@ func (c *Client) ParseNotificationRequest(r *http.Request) (*Notification, error
 			return nil, errors.New("epay: notification: malformed query string")
 		}
 		for k := range q {
-			if _, inBody := m[k]; inBody || isNotificationField(k) {
+			if _, inBody := fields.Get(fs, k); inBody || isNotificationField(k) {
 				return nil, fmt.Errorf("epay: notification: POST with field %.40q in the query string", k)
 			}
 		}
-		return c.verifyMap(m, "notification")
+		return c.verifyFields(fs, "notification")
 	}
 	return nil, fmt.Errorf("%w: got %.10q", ErrMethodNotAllowed, r.Method)
 }
@@ -163,38 +203,11 @@ func isNotificationField(k string) bool {
 	return false
 }
 
-// parseQuery decodes a query string or urlencoded body straight into a map,
-// as url.ParseQuery followed by sign.Flatten would, in one pass: a repeated
-// parameter is a *sign.DuplicateParamError.
-func parseQuery(raw, what string) (map[string]string, error) {
-	m := make(map[string]string, strings.Count(raw, "&")+1)
-	for raw != "" {
-		var part string
-		part, raw, _ = strings.Cut(raw, "&")
-		if part == "" {
-			continue
-		}
-		if strings.Contains(part, ";") {
-			return nil, errors.New("epay: notification: malformed " + what)
-		}
-		k, v, _ := strings.Cut(part, "=")
-		k, err1 := url.QueryUnescape(k)
-		v, err2 := url.QueryUnescape(v)
-		if err1 != nil || err2 != nil {
-			return nil, errors.New("epay: notification: malformed " + what)
-		}
-		if _, dup := m[k]; dup {
-			return nil, fmt.Errorf("epay: notification: %w", &sign.DuplicateParamError{Key: k})
-		}
-		m[k] = v
-	}
-	return m, nil
-}
-
-// readForm reads a POST body as a form without touching r.Form.
-func readForm(r *http.Request) (map[string]string, error) {
+// readForm appends the fields of a POST body to dst without touching
+// r.Form.
+func readForm(dst []fields.Field, r *http.Request) ([]fields.Field, error) {
 	if r.Body == nil || r.Body == http.NoBody {
-		return map[string]string{}, nil
+		return dst, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxNotificationBody+1))
 	if err != nil {
@@ -207,7 +220,11 @@ func readForm(r *http.Request) (map[string]string, error) {
 	mt, params, _ := mime.ParseMediaType(ct)
 	switch mt {
 	case "", "application/x-www-form-urlencoded", "text/plain":
-		return parseQuery(string(body), "form body")
+		fs, err := fields.ParseQuery(dst, string(body))
+		if err != nil {
+			return nil, errors.New("epay: notification: malformed form body")
+		}
+		return fs, nil
 	case "multipart/form-data":
 		if params["boundary"] == "" {
 			return nil, errors.New("epay: notification: multipart body without boundary")
@@ -220,11 +237,12 @@ func readForm(r *http.Request) (map[string]string, error) {
 		if len(f.File) > 0 {
 			return nil, errors.New("epay: notification: multipart body with a file")
 		}
-		m, err := sign.Flatten(url.Values(f.Value))
-		if err != nil {
-			return nil, fmt.Errorf("epay: notification: %w", err)
+		for k, vs := range f.Value {
+			for _, v := range vs {
+				dst = append(dst, fields.Field{Name: k, Value: v})
+			}
 		}
-		return m, nil
+		return dst, nil
 	}
 	return nil, fmt.Errorf("epay: notification: unsupported Content-Type %.60q", ct)
 }

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"net/url"
 	"testing"
+
+	"github.com/epaykit/epaykit/internal/fields"
 )
 
 // addVectorSeeds seeds a fuzz target with the known-answer vectors encoded
@@ -76,7 +78,7 @@ func FuzzEpayTamper(f *testing.F) {
 		}
 		m["sign"] = Epay(m, key)
 		for k, val := range m {
-			if k == "sign" || k == "sign_type" || phpBlank(val) {
+			if k == "sign" || k == "sign_type" || fields.PHPBlank(val) {
 				continue
 			}
 			for i := 0; i < len(val); i++ {
@@ -84,7 +86,7 @@ func FuzzEpayTamper(f *testing.F) {
 				b := []byte(val)
 				b[i] ^= 0x01
 				t2[k] = string(b)
-				if phpBlank(t2[k]) {
+				if fields.PHPBlank(t2[k]) {
 					continue // the change turned the value blank: unsigned either way
 				}
 				if VerifyEpay(t2, key) {

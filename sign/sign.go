@@ -21,13 +21,11 @@
 package sign
 
 import (
-	"crypto/md5"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"net/url"
-	"slices"
 	"strings"
+
+	"github.com/epaykit/epaykit/internal/fields"
 )
 
 // ErrDuplicateParam reports a parameter that occurs more than once in one
@@ -75,99 +73,27 @@ func Flatten(v url.Values) (map[string]string, error) {
 	return m, nil
 }
 
-// phpBlank reports whether s is empty or made only of the bytes PHP's trim()
-// removes: space, \t, \n, \r, \0 and \x0B.
-func phpBlank(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\n', '\r', 0, '\x0b':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// pairsOnStack is how many parameters appendCanonical handles without a heap
-// allocation.
-const pairsOnStack = 16
-
-type pair struct{ k, v string }
-
-// keyLess orders parameter names in byte order, deciding on the first byte
-// without a call where it can (request fields rarely share one).
-func keyLess(a, b string) bool {
-	if len(a) > 0 && len(b) > 0 && a[0] != b[0] {
-		return a[0] < b[0]
-	}
-	return a < b
-}
-
-// appendCanonical appends the sorted k=v&k=v string of the parameters that
-// the Epay rule (epay true) or the IEPay rule signs.
-func appendCanonical(dst []byte, params map[string]string, epay bool) []byte {
-	var stack [pairsOnStack]pair
-	ps := stack[:0]
+// collect returns the entries of params that the Epay rule (epay true) or
+// the IEPay rule signs, sorted, in the caller's stack array when they fit.
+func collect(stack *[fields.OnStack]fields.Field, params map[string]string, epay bool) []fields.Field {
+	fs := stack[:0]
 	for k, v := range params {
-		if k == "sign" || epay && (k == "sign_type" || phpBlank(v)) {
+		if k == "sign" || epay && (k == "sign_type" || fields.PHPBlank(v)) {
 			continue
 		}
-		ps = append(ps, pair{k, v})
+		fs = append(fs, fields.Field{Name: k, Value: v})
 	}
-	if len(ps) <= 16 {
-		// Insertion sort beats a general sort for a request's few fields.
-		for i := 1; i < len(ps); i++ {
-			p := ps[i]
-			j := i
-			for ; j > 0 && keyLess(p.k, ps[j-1].k); j-- {
-				ps[j] = ps[j-1]
-			}
-			ps[j] = p
-		}
-	} else {
-		slices.SortFunc(ps, func(a, b pair) int { return strings.Compare(a.k, b.k) })
-	}
-	for i, p := range ps {
-		if i > 0 {
-			dst = append(dst, '&')
-		}
-		dst = append(dst, p.k...)
-		dst = append(dst, '=')
-		dst = append(dst, p.v...)
-	}
-	return dst
+	fields.Sort(fs)
+	return fs
 }
 
-// sum returns the lowercase hex MD5 of canonical(params) followed by key.
-func sum(params map[string]string, key string, epay bool) string {
-	var buf [512]byte
-	b := appendCanonical(buf[:0], params, epay)
-	b = append(b, key...)
-	return hexMD5(b)
-}
-
-func hexMD5(b []byte) string {
-	d := md5.Sum(b)
-	var out [32]byte
-	hex.Encode(out[:], d[:])
-	return string(out[:])
-}
-
-// equalHex compares a received hex signature, in either case, with the
-// expected lowercase one in constant time (the length is not secret).
-func equalHex(received, want string) bool {
-	if len(received) != len(want) || len(want) != 32 {
-		return false
+func appendCanonical(dst []byte, params map[string]string, epay bool) []byte {
+	var stack [fields.OnStack]fields.Field
+	fs := collect(&stack, params, epay)
+	if epay {
+		return fields.AppendEpay(dst, fs)
 	}
-	var lower [32]byte
-	for i := 0; i < 32; i++ {
-		c := received[i]
-		// Branch-free ASCII lowering of A-F; other bytes stay as they are
-		// and then fail the comparison.
-		isUpper := subtle.ConstantTimeByteEq(c&0xF8, 0x40) & subtle.ConstantTimeLessOrEq(1, int(c&7)) & subtle.ConstantTimeLessOrEq(int(c&7), 6)
-		lower[i] = c | byte(isUpper<<5)
-	}
-	return subtle.ConstantTimeCompare(lower[:], []byte(want)) == 1
+	return fields.AppendIEPay(dst, fs)
 }
 
 // EpayString returns the Epay V1 string-to-sign of params (the key is not
@@ -190,18 +116,17 @@ func EpayValuesString(v url.Values) (string, error) {
 // Epay returns the Epay V1 MD5 signature of params: the lowercase hex MD5 of
 // EpayString(params) followed directly by key.
 func Epay(params map[string]string, key string) string {
-	return sum(params, key, true)
+	var stack [fields.OnStack]fields.Field
+	h := fields.SumEpay(collect(&stack, params, true), key)
+	return string(h[:])
 }
 
 // VerifyEpay reports whether params["sign"] is the Epay V1 signature of params
 // under key. The received sign may be lower- or upper-case hex; the comparison
 // takes constant time. params is not modified. A missing sign never verifies.
 func VerifyEpay(params map[string]string, key string) bool {
-	got, ok := params["sign"]
-	if !ok || got == "" {
-		return false
-	}
-	return equalHex(got, Epay(params, key))
+	var stack [fields.OnStack]fields.Field
+	return fields.VerifyEpay(collect(&stack, params, true), key, params["sign"])
 }
 
 // IEPayString returns the IEPay v1 request string-to-sign: every field except
@@ -214,17 +139,21 @@ func IEPayString(params map[string]string) string {
 // IEPay returns the IEPay v1 request signature: the lowercase hex MD5 of
 // IEPayString(params) followed directly by key.
 func IEPay(params map[string]string, key string) string {
-	return sum(params, key, false)
+	var stack [fields.OnStack]fields.Field
+	h := fields.SumIEPay(collect(&stack, params, false), key)
+	return string(h[:])
 }
 
 // VerifyIEPay reports whether params["sign"] is the IEPay request signature of
 // params under key, in constant time. params is not modified.
 func VerifyIEPay(params map[string]string, key string) bool {
-	got, ok := params["sign"]
-	if !ok || got == "" {
+	got := params["sign"]
+	if got == "" {
 		return false
 	}
-	return equalHex(got, IEPay(params, key))
+	var stack [fields.OnStack]fields.Field
+	want := fields.SumIEPay(collect(&stack, params, false), key)
+	return fields.EqualHex(got, &want)
 }
 
 // IEPayNotifyString returns the string IEPay hashes (with the key appended)
@@ -236,12 +165,17 @@ func IEPayNotifyString(tradeNo, outTradeNo string) string {
 // IEPayNotify returns the IEPay notification signature
 // md5(trade_no + out_trade_no + "SUCCESS" + key), lowercase hex.
 func IEPayNotify(tradeNo, outTradeNo, key string) string {
+	h := iepayNotify(tradeNo, outTradeNo, key)
+	return string(h[:])
+}
+
+func iepayNotify(tradeNo, outTradeNo, key string) [32]byte {
 	var buf [256]byte
 	b := append(buf[:0], tradeNo...)
 	b = append(b, outTradeNo...)
 	b = append(b, "SUCCESS"...)
 	b = append(b, key...)
-	return hexMD5(b)
+	return fields.SumHex(b)
 }
 
 // VerifyIEPayNotify reports whether sign is the IEPay notification signature
@@ -250,5 +184,6 @@ func VerifyIEPayNotify(tradeNo, outTradeNo, sign, key string) bool {
 	if sign == "" {
 		return false
 	}
-	return equalHex(sign, IEPayNotify(tradeNo, outTradeNo, key))
+	want := iepayNotify(tradeNo, outTradeNo, key)
+	return fields.EqualHex(sign, &want)
 }
