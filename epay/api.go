@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/epaykit/epaykit/internal/fields"
 	"github.com/epaykit/epaykit/internal/flex"
 	"github.com/epaykit/epaykit/internal/transport"
 )
@@ -344,7 +345,7 @@ func (c *Client) Refund(ctx context.Context, r *RefundRequest) (*RefundResult, e
 	v.Set("pid", c.pid)
 	v.Set("key", c.key)
 	var out refundResponse
-	resp, err := c.call(ctx, &transport.Request{Method: "POST", URL: c.apiURL("refund", nil), Form: v, Unsafe: true}, &out)
+	resp, err := c.call(ctx, &transport.Request{Method: "POST", URL: c.apiURL("refund", nil), Form: fields.FromValues(nil, v), Unsafe: true}, &out)
 	if err != nil {
 		return nil, err
 	}

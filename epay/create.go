@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/epaykit/epaykit/internal/fields"
 	"github.com/epaykit/epaykit/internal/flex"
 	"github.com/epaykit/epaykit/internal/transport"
 )
@@ -118,7 +119,7 @@ func (c *Client) Create(ctx context.Context, r *CreateRequest) (*CreateResult, e
 		return nil, err
 	}
 	var out createResponse
-	resp, err := c.call(ctx, &transport.Request{Method: "POST", URL: c.endpoint("mapi.php"), Form: vals}, &out)
+	resp, err := c.call(ctx, &transport.Request{Method: "POST", URL: c.endpoint("mapi.php"), Form: fields.FromValues(nil, vals)}, &out)
 	if err != nil {
 		return nil, err
 	}

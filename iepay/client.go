@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	fieldlist "github.com/epaykit/epaykit/internal/fields"
 	"github.com/epaykit/epaykit/internal/form"
 	"github.com/epaykit/epaykit/internal/transport"
 	"github.com/epaykit/epaykit/sign"
@@ -252,7 +253,7 @@ func (c *Client) BaseURL() string { return c.base }
 func (c *Client) send(ctx context.Context, path string, fields url.Values, unsafe bool) (*transport.Response, error) {
 	fields.Set("mid", c.mid)
 	fields.Set("sign", sign.IEPay(form.Map(fields), c.key))
-	return c.tc.Do(ctx, &transport.Request{Method: http.MethodPost, URL: c.base + path, Form: fields, Unsafe: unsafe})
+	return c.tc.Do(ctx, &transport.Request{Method: http.MethodPost, URL: c.base + path, Form: fieldlist.FromValues(nil, fields), Unsafe: unsafe})
 }
 
 // checkCall rejects a nil context or request before any work.

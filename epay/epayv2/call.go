@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/epaykit/epaykit/internal/fields"
 	"github.com/epaykit/epaykit/internal/flex"
 	"github.com/epaykit/epaykit/internal/transport"
 	"github.com/epaykit/epaykit/sign"
@@ -50,7 +51,7 @@ func (c *Client) post(ctx context.Context, endpoint string, params map[string]st
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.tc.Do(ctx, &transport.Request{Method: "POST", URL: c.base + endpoint, Form: form, Unsafe: unsafe})
+	resp, err := c.tc.Do(ctx, &transport.Request{Method: "POST", URL: c.base + endpoint, Form: fields.FromValues(nil, form), Unsafe: unsafe})
 	if err != nil {
 		return nil, err
 	}

@@ -88,6 +88,20 @@ func Values(fs []Field) url.Values {
 	return v
 }
 
+// FromValues appends the values of v to dst, sorted by name; a name with
+// several values gives several fields, in their order.
+func FromValues(dst []Field, v url.Values) []Field {
+	start := len(dst)
+	for k, vs := range v {
+		for _, x := range vs {
+			dst = append(dst, Field{k, x})
+		}
+	}
+	// Sort only by name: values of one name keep their order.
+	slices.SortStableFunc(dst[start:], func(a, b Field) int { return strings.Compare(a.Name, b.Name) })
+	return dst
+}
+
 // FromMap appends the entries of m to dst, unsorted.
 func FromMap(dst []Field, m map[string]string) []Field {
 	for k, v := range m {
@@ -163,31 +177,57 @@ func AppendEncode(dst []byte, fs []Field) []byte {
 	return dst
 }
 
-// Encode returns AppendEncode(nil, fs) as a string.
-func Encode(fs []Field) string {
+// EncodedLen returns the length of AppendEncode's output for fs.
+func EncodedLen(fs []Field) int {
 	n := 0
-	for _, f := range fs {
-		n += len(f.Name) + len(f.Value) + 2
+	for i, f := range fs {
+		if i > 0 {
+			n++
+		}
+		n += escapedLen(f.Name) + 1 + escapedLen(f.Value)
 	}
-	var b strings.Builder
-	b.Grow(n + n/2)
-	b.Write(AppendEncode(make([]byte, 0, 512), fs))
-	return b.String()
+	return n
 }
+
+// Encode returns fs as an application/x-www-form-urlencoded body in one
+// allocation of the exact size.
+func Encode(fs []Field) []byte {
+	return AppendEncode(make([]byte, 0, EncodedLen(fs)), fs)
+}
+
+func escapedLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if queryEscape[s[i]] {
+			n += 2
+		}
+	}
+	return n
+}
+
+// queryEscape marks the bytes url.QueryEscape writes as %XX: all but
+// letters, digits, '-', '_', '.', '~' and the space (written as '+').
+var queryEscape = func() (t [256]bool) {
+	for i := range t {
+		c := byte(i)
+		t[i] = !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == '~' || c == ' ')
+	}
+	return t
+}()
 
 const upperHex = "0123456789ABCDEF"
 
 // appendEscape appends s escaped as url.QueryEscape does.
 func appendEscape(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
-			dst = append(dst, c)
+		switch c := s[i]; {
+		case queryEscape[c]:
+			dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
 		case c == ' ':
 			dst = append(dst, '+')
 		default:
-			dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
+			dst = append(dst, c)
 		}
 	}
 	return dst

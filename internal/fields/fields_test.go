@@ -87,8 +87,9 @@ func TestAppendEncodeMatchesValuesEncode(t *testing.T) {
 	t.Parallel()
 	fs := []Field{{"name", "商品 A&B=C+D%/?#~._-"}, {"a b", "1"}, {"money", "9.99"}, {"empty", ""}}
 	Sort(fs)
-	assert.Equal(t, Values(fs).Encode(), Encode(fs))
-	assert.Equal(t, "", Encode(nil))
+	assert.Equal(t, Values(fs).Encode(), string(Encode(fs)))
+	assert.Equal(t, len(Encode(fs)), EncodedLen(fs))
+	assert.Empty(t, Encode(nil))
 }
 
 func FuzzEncode(f *testing.F) {
@@ -99,7 +100,8 @@ func FuzzEncode(f *testing.F) {
 		}
 		fs := []Field{{k1, v1}, {k2, v2}}
 		Sort(fs)
-		assert.Equal(t, Values(fs).Encode(), Encode(fs))
+		assert.Equal(t, Values(fs).Encode(), string(Encode(fs)))
+		assert.Equal(t, len(Encode(fs)), EncodedLen(fs))
 	})
 }
 
@@ -153,6 +155,8 @@ func TestMapGetValues(t *testing.T) {
 	assert.False(t, ok)
 	assert.Equal(t, url.Values{"a": {"1"}, "b": {"2"}}, Values(fs))
 	assert.ElementsMatch(t, fs, FromMap(nil, map[string]string{"a": "1", "b": "2"}))
+	assert.Equal(t, []Field{{"x", ""}, {"a", "1"}, {"b", "3"}, {"b", "2"}},
+		FromValues([]Field{{"x", ""}}, url.Values{"b": {"3", "2"}, "a": {"1"}}))
 }
 
 func TestPHPBlank(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/epaykit/epaykit/internal/fields"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,7 +43,7 @@ func TestEchoedSignScrubbed(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := New(fastConfig())
 	for _, req := range []*Request{
-		{Method: "POST", URL: srv.URL + "/mapi.php", Form: url.Values{"sign": {sig}, "money": {"1"}}},
+		{Method: "POST", URL: srv.URL + "/mapi.php", Form: []fields.Field{{Name: "money", Value: "1"}, {Name: "sign", Value: sig}}},
 		{Method: "GET", URL: srv.URL + "/submit.php?money=1&sign=" + sig},
 	} {
 		resp, err := c.Do(context.Background(), req)

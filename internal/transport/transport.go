@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/epaykit/epaykit/internal/fields"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
@@ -141,9 +142,9 @@ func orDefault(d, def time.Duration) time.Duration {
 
 // Request is one call to a gateway.
 type Request struct {
-	Method string     // GET or POST
-	URL    string     // absolute URL, query included
-	Form   url.Values // POST body (application/x-www-form-urlencoded); nil for GET
+	Method string         // GET or POST
+	URL    string         // absolute URL, query included
+	Form   []fields.Field // POST body (application/x-www-form-urlencoded), in this order; nil for GET
 	// Unsafe marks a call that must not be repeated once the request may
 	// have reached the server (a refund): only dial failures are retried.
 	Unsafe bool
@@ -190,7 +191,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 
 	var rawBody interface{}
 	if r.Form != nil {
-		rawBody = []byte(r.Form.Encode())
+		rawBody = fields.Encode(r.Form)
 	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, r.Method, r.URL, rawBody)
 	if err != nil {
@@ -238,12 +239,17 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 // requestSigns returns the sign values of r's query and form.
 func requestSigns(r *Request) []string {
 	var out []string
-	if i := strings.IndexByte(r.URL, '?'); i >= 0 {
+	if i := strings.IndexByte(r.URL, '?'); i >= 0 && strings.Contains(r.URL[i:], "sign") {
 		if q, err := url.ParseQuery(r.URL[i+1:]); err == nil {
 			out = append(out, q["sign"]...)
 		}
 	}
-	return append(out, r.Form["sign"]...)
+	for _, f := range r.Form {
+		if f.Name == "sign" {
+			out = append(out, f.Value)
+		}
+	}
+	return out
 }
 
 // ScrubText removes from s, a text taken from resp (such as a gateway's
@@ -355,6 +361,11 @@ var secretParams = []string{"key", "sign"}
 // RedactURL replaces the values of the key and sign parameters in u's query.
 // A string that does not parse as a URL is redacted as text.
 func RedactURL(u string) string {
+	if !strings.ContainsAny(u, "?@%=") {
+		// No query, user info, escapes or parameters: nothing to redact
+		// or to normalise.
+		return u
+	}
 	pu, err := url.Parse(u)
 	if err != nil {
 		return RedactText(u)

@@ -9,13 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/epaykit/epaykit/internal/fields"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -104,7 +104,7 @@ func TestUnsafeCallNotRetriedOnStatus(t *testing.T) {
 	t.Parallel()
 	srv, n := scripted(t, 503, 503)
 	c := New(fastConfig())
-	resp, err := c.Do(context.Background(), &Request{Method: "POST", URL: srv.URL, Form: url.Values{"a": {"1"}}, Unsafe: true})
+	resp, err := c.Do(context.Background(), &Request{Method: "POST", URL: srv.URL, Form: []fields.Field{{Name: "a", Value: "1"}}, Unsafe: true})
 	require.NoError(t, err)
 	assert.Equal(t, 503, resp.Status)
 	assert.EqualValues(t, 1, n.Load())
@@ -133,7 +133,7 @@ func resetServer(t *testing.T, resets int32) (*httptest.Server, *atomic.Int32) {
 func TestConnectionResetRetriedForSafeCalls(t *testing.T) {
 	t.Parallel()
 	srv, n := resetServer(t, 2)
-	resp, err := New(fastConfig()).Do(context.Background(), &Request{Method: "POST", URL: srv.URL, Form: url.Values{"a": {"1"}}})
+	resp, err := New(fastConfig()).Do(context.Background(), &Request{Method: "POST", URL: srv.URL, Form: []fields.Field{{Name: "a", Value: "1"}}})
 	require.NoError(t, err)
 	assert.Equal(t, 200, resp.Status)
 	assert.EqualValues(t, 3, n.Load())
@@ -142,7 +142,7 @@ func TestConnectionResetRetriedForSafeCalls(t *testing.T) {
 func TestUnsafeCallNotRetriedAfterReset(t *testing.T) {
 	t.Parallel()
 	srv, n := resetServer(t, 5)
-	_, err := New(fastConfig()).Do(context.Background(), &Request{Method: "POST", URL: srv.URL + "/api.php?act=refund", Form: url.Values{"key": {secretKey}}, Unsafe: true})
+	_, err := New(fastConfig()).Do(context.Background(), &Request{Method: "POST", URL: srv.URL + "/api.php?act=refund", Form: []fields.Field{{Name: "key", Value: secretKey}}, Unsafe: true})
 	require.Error(t, err)
 	var te *Error
 	require.ErrorAs(t, err, &te)
@@ -169,7 +169,7 @@ func TestUnsafeCallRetriedAfterDialFailure(t *testing.T) {
 	dial, dials := flakyDialer(2)
 	cfg := fastConfig()
 	cfg.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: dial}}
-	resp, err := New(cfg).Do(context.Background(), &Request{Method: "POST", URL: srv.URL, Form: url.Values{"a": {"1"}}, Unsafe: true})
+	resp, err := New(cfg).Do(context.Background(), &Request{Method: "POST", URL: srv.URL, Form: []fields.Field{{Name: "a", Value: "1"}}, Unsafe: true})
 	require.NoError(t, err)
 	assert.Equal(t, 200, resp.Status)
 	assert.EqualValues(t, 3, dials.Load())
@@ -321,7 +321,7 @@ func TestRequestShape(t *testing.T) {
 		io.WriteString(w, `{}`)
 	}))
 	t.Cleanup(srv.Close)
-	_, err := New(fastConfig()).Do(context.Background(), &Request{Method: "POST", URL: srv.URL + "/epay/mapi.php", Form: url.Values{"b": {"2 3"}, "a": {"&"}}})
+	_, err := New(fastConfig()).Do(context.Background(), &Request{Method: "POST", URL: srv.URL + "/epay/mapi.php", Form: []fields.Field{{Name: "a", Value: "&"}, {Name: "b", Value: "2 3"}}})
 	require.NoError(t, err)
 	assert.Equal(t, "POST", got.Method)
 	assert.Equal(t, "/epay/mapi.php", got.URL.Path)
@@ -432,6 +432,9 @@ func TestRedactURL(t *testing.T) {
 		"https://x/submit.php?sign=a%20b&sign_type=MD5": "https://x/submit.php?sign=REDACTED&sign_type=MD5",
 		"https://x/p": "https://x/p",
 		"%zz key=abc": "%zz key=REDACTED",
+		// Without ?, @, % or = nothing needs redacting: returned as given.
+		"https://x/epay/mapi.php": "https://x/epay/mapi.php",
+		"not a url key abc":       "not a url key abc",
 	} {
 		assert.Equal(t, want, RedactURL(in), in)
 	}
