@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
+
+	"github.com/epaykit/epaykit/internal/fields"
 )
 
 // benchNotify is a realistic notification query string (vector 2).
@@ -89,12 +91,13 @@ func BenchmarkCreateBaseline(b *testing.B) {
 		b.Fatal(err)
 	}
 	r := kyrenCreate()
-	vals, err := c.signed(&wire{Type: r.Type, OutTradeNo: r.OutTradeNo, NotifyURL: r.NotifyURL, Name: r.Name,
+	fs, err := c.signed(nil, &wire{Type: r.Type, OutTradeNo: r.OutTradeNo, NotifyURL: r.NotifyURL, Name: r.Name,
 		Money: r.Money, ClientIP: r.ClientIP, Device: r.Device, MoneyType: r.MoneyType,
 		DisplayMerchantName: r.DisplayMerchantName}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
+	vals := fields.Values(fs)
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	u := srv.URL + "/epay/mapi.php"
 	b.ReportAllocs()

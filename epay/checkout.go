@@ -4,11 +4,10 @@ import (
 	"errors"
 	"html/template"
 	"net/url"
-	"sort"
 	"strings"
 
+	"github.com/epaykit/epaykit/internal/fields"
 	"github.com/epaykit/epaykit/internal/form"
-	"github.com/epaykit/epaykit/sign"
 )
 
 // CheckoutRequest is a browser checkout through submit.php: the buyer's
@@ -87,22 +86,34 @@ func validTexts(pairs ...string) error {
 	return nil
 }
 
-// signed encodes w with extra, adds sign and sign_type, and returns the form.
-func (c *Client) signed(w *wire, extra map[string]string) (url.Values, error) {
+// signed appends the fields of w and extra to dst with sign and sign_type,
+// sorted by name.
+func (c *Client) signed(dst []fields.Field, w *wire, extra map[string]string) ([]fields.Field, error) {
 	w.PID = c.pid
-	vals, err := form.Encode(w, extra)
+	fs, err := form.Fields(dst, w, extra)
 	if err != nil {
 		return nil, errors.New("epay: " + err.Error())
 	}
-	vals.Set("sign", sign.Epay(form.Map(vals), c.key))
-	vals.Set("sign_type", "MD5")
-	return vals, nil
+	sum := fields.SumEpay(fs, c.key)
+	fs = append(fs, fields.Field{Name: "sign", Value: string(sum[:])}, fields.Field{Name: "sign_type", Value: "MD5"})
+	fields.Sort(fs)
+	return fs, nil
 }
 
 // CheckoutValues validates r and returns the signed fields of a submit.php
 // checkout (with pid, sign and sign_type=MD5), for a POST form of the
 // merchant's own making.
 func (c *Client) CheckoutValues(r *CheckoutRequest) (url.Values, error) {
+	var buf [fields.OnStack]fields.Field
+	fs, err := c.checkoutFields(buf[:0], r)
+	if err != nil {
+		return nil, err
+	}
+	return fields.Values(fs), nil
+}
+
+// checkoutFields validates r and appends its signed fields to dst.
+func (c *Client) checkoutFields(dst []fields.Field, r *CheckoutRequest) ([]fields.Field, error) {
 	if err := c.ready(); err != nil {
 		return nil, err
 	}
@@ -112,7 +123,7 @@ func (c *Client) CheckoutValues(r *CheckoutRequest) (url.Values, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
-	return c.signed(&wire{
+	return c.signed(dst, &wire{
 		Type: r.Type, OutTradeNo: r.OutTradeNo, NotifyURL: r.NotifyURL, ReturnURL: r.ReturnURL,
 		Name: r.Name, Money: r.Money, Param: r.Param,
 	}, r.Extra)
@@ -121,11 +132,12 @@ func (c *Client) CheckoutValues(r *CheckoutRequest) (url.Values, error) {
 // CheckoutURL validates r and returns the submit.php URL with the signed
 // fields in its query string, to redirect the buyer's browser to.
 func (c *Client) CheckoutURL(r *CheckoutRequest) (string, error) {
-	vals, err := c.CheckoutValues(r)
+	var buf [fields.OnStack]fields.Field
+	fs, err := c.checkoutFields(buf[:0], r)
 	if err != nil {
 		return "", err
 	}
-	return c.endpoint("submit.php") + "?" + vals.Encode(), nil
+	return c.endpoint("submit.php") + "?" + string(fields.Encode(fs)), nil
 }
 
 var checkoutPage = template.Must(template.New("checkout").Parse(`<!DOCTYPE html>
@@ -141,30 +153,20 @@ var checkoutPage = template.Must(template.New("checkout").Parse(`<!DOCTYPE html>
 </html>
 `))
 
-type formField struct{ Name, Value string }
-
 // CheckoutForm validates r and returns a complete HTML document with a form
 // that posts the signed fields to submit.php as soon as it loads (with a
 // button when scripts are off). Every value is HTML-escaped. A page with a
 // Content-Security-Policy that forbids inline scripts needs its own form
 // built from CheckoutValues.
 func (c *Client) CheckoutForm(r *CheckoutRequest) (string, error) {
-	vals, err := c.CheckoutValues(r)
+	fs, err := c.checkoutFields(nil, r)
 	if err != nil {
 		return "", err
 	}
-	names := make([]string, 0, len(vals))
-	for k := range vals {
-		names = append(names, k)
-	}
-	sort.Strings(names)
 	data := struct {
 		Action string
-		Fields []formField
-	}{Action: c.endpoint("submit.php")}
-	for _, k := range names {
-		data.Fields = append(data.Fields, formField{k, vals.Get(k)})
-	}
+		Fields []fields.Field
+	}{Action: c.endpoint("submit.php"), Fields: fs}
 	var b strings.Builder
 	if err := checkoutPage.Execute(&b, data); err != nil {
 		return "", errors.New("epay: rendering the checkout form: " + err.Error())

@@ -110,7 +110,8 @@ func (c *Client) Create(ctx context.Context, r *CreateRequest) (*CreateResult, e
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
-	vals, err := c.signed(&wire{
+	var buf [fields.OnStack]fields.Field
+	fs, err := c.signed(buf[:0], &wire{
 		Type: r.Type, OutTradeNo: r.OutTradeNo, NotifyURL: r.NotifyURL, ReturnURL: r.ReturnURL,
 		Name: r.Name, Money: r.Money, ClientIP: r.ClientIP, Device: r.Device, Param: r.Param,
 		MoneyType: r.MoneyType, DisplayMerchantName: r.DisplayMerchantName, ChannelParam: r.ChannelParam,
@@ -119,7 +120,7 @@ func (c *Client) Create(ctx context.Context, r *CreateRequest) (*CreateResult, e
 		return nil, err
 	}
 	var out createResponse
-	resp, err := c.call(ctx, &transport.Request{Method: "POST", URL: c.endpoint("mapi.php"), Form: fields.FromValues(nil, vals)}, &out)
+	resp, err := c.call(ctx, &transport.Request{Method: "POST", URL: c.endpoint("mapi.php"), Form: fs}, &out)
 	if err != nil {
 		return nil, err
 	}

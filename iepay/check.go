@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 
+	fieldlist "github.com/epaykit/epaykit/internal/fields"
+
 	"github.com/epaykit/epaykit/internal/flex"
 	"github.com/epaykit/epaykit/sign"
 )
@@ -99,7 +101,7 @@ func (c *Client) Check(ctx context.Context, r *CheckRequest) (*Order, error) {
 		"out_trade_no": {r.OutTradeNo},
 		"version":      {version},
 	}
-	resp, err := c.send(ctx, pathCheck, fields, false)
+	resp, err := c.send(ctx, pathCheck, fieldlist.FromValues(nil, fields), false)
 	if err != nil {
 		return nil, err
 	}

@@ -11,9 +11,7 @@ import (
 	"time"
 
 	fieldlist "github.com/epaykit/epaykit/internal/fields"
-	"github.com/epaykit/epaykit/internal/form"
 	"github.com/epaykit/epaykit/internal/transport"
-	"github.com/epaykit/epaykit/sign"
 )
 
 // DefaultBaseURL is IEPay's v1 API host. The older host
@@ -250,10 +248,13 @@ func (c *Client) BaseURL() string { return c.base }
 
 // send signs fields (adding mid and sign) and POSTs them to path. The form
 // body is exactly the signed fields plus sign.
-func (c *Client) send(ctx context.Context, path string, fields url.Values, unsafe bool) (*transport.Response, error) {
-	fields.Set("mid", c.mid)
-	fields.Set("sign", sign.IEPay(form.Map(fields), c.key))
-	return c.tc.Do(ctx, &transport.Request{Method: http.MethodPost, URL: c.base + path, Form: fieldlist.FromValues(nil, fields), Unsafe: unsafe})
+func (c *Client) send(ctx context.Context, path string, fields []fieldlist.Field, unsafe bool) (*transport.Response, error) {
+	fields = append(fields, fieldlist.Field{Name: "mid", Value: c.mid})
+	fieldlist.Sort(fields)
+	sum := fieldlist.SumIEPay(fields, c.key)
+	fields = append(fields, fieldlist.Field{Name: "sign", Value: string(sum[:])})
+	fieldlist.Sort(fields)
+	return c.tc.Do(ctx, &transport.Request{Method: http.MethodPost, URL: c.base + path, Form: fields, Unsafe: unsafe})
 }
 
 // checkCall rejects a nil context or request before any work.

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"strings"
 
+	fieldlist "github.com/epaykit/epaykit/internal/fields"
+
 	"github.com/epaykit/epaykit/internal/flex"
 	"github.com/epaykit/epaykit/internal/form"
 )
@@ -131,7 +133,8 @@ func (c *Client) Create(ctx context.Context, r *CreateRequest) (*CreateResult, e
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
-	fields, err := form.Encode(r, map[string]string{"version": version})
+	var buf [fieldlist.OnStack]fieldlist.Field
+	fields, err := form.Fields(buf[:0], r, map[string]string{"version": version})
 	if err != nil {
 		return nil, fieldErr("request", "%v", err)
 	}
@@ -259,7 +262,8 @@ func (c *Client) CreateMiniProgram(ctx context.Context, r *MiniProgramRequest) (
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
-	fields, err := form.Encode(r, map[string]string{"version": version, "pay_type": string(PayTypeWeChatMiniProgram)})
+	var buf [fieldlist.OnStack]fieldlist.Field
+	fields, err := form.Fields(buf[:0], r, map[string]string{"version": version, "pay_type": string(PayTypeWeChatMiniProgram)})
 	if err != nil {
 		return nil, fieldErr("request", "%v", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+
+	fieldlist "github.com/epaykit/epaykit/internal/fields"
 )
 
 // RefundRequest refunds part or all of a paid order (POST api/refund).
@@ -60,7 +62,7 @@ func (c *Client) Refund(ctx context.Context, r *RefundRequest) (*RefundResult, e
 	if r.RefundChargeFee {
 		fields.Set("refund_charge_fee", "TRUE")
 	}
-	resp, err := c.send(ctx, pathRefund, fields, true)
+	resp, err := c.send(ctx, pathRefund, fieldlist.FromValues(nil, fields), true)
 	if err != nil {
 		return nil, err
 	}
