@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // String accepts a JSON string, number or boolean (kept as its literal text)
@@ -21,6 +22,10 @@ func (s *String) UnmarshalJSON(b []byte) error {
 	case len(b) == 0:
 		return fmt.Errorf("empty JSON value")
 	case b[0] == '"':
+		if v, ok := plainString(b); ok {
+			*s = String(v)
+			return nil
+		}
 		var v string
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err
@@ -36,12 +41,37 @@ func (s *String) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// plainString returns the text of a JSON string literal that has no escape
+// sequence and is valid UTF-8, which is then exactly its value; other
+// literals are left to encoding/json.
+func plainString(b []byte) (string, bool) {
+	if len(b) < 2 || b[len(b)-1] != '"' {
+		return "", false
+	}
+	in := b[1 : len(b)-1]
+	for _, c := range in {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return "", false
+		}
+	}
+	if !utf8.Valid(in) {
+		return "", false
+	}
+	return string(in), true
+}
+
 // Int accepts a JSON integer, an integer in a string ("1", " 2 "), null or
 // "" (zero).
 type Int int64
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *Int) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && (b[0] == '-' || '0' <= b[0] && b[0] <= '9') {
+		if v, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+			*n = Int(v)
+			return nil
+		}
+	}
 	var s String
 	if err := s.UnmarshalJSON(b); err != nil {
 		return err

@@ -61,3 +61,36 @@ func TestObject(t *testing.T) {
 	assert.Error(t, json.Unmarshal([]byte(`{"extra":[1]}`), &env))
 	assert.Error(t, json.Unmarshal([]byte(`{"extra":"x"}`), &env))
 }
+
+// sameAsString checks String against encoding/json's own string decoding for
+// a JSON string literal lit.
+func sameAsString(t *testing.T, lit []byte) {
+	t.Helper()
+	var want string
+	if json.Unmarshal(lit, &want) != nil {
+		return // not a string literal
+	}
+	var got String
+	require.NoError(t, json.Unmarshal(lit, &got), "%q", lit)
+	assert.Equal(t, want, string(got), "%q", lit)
+}
+
+func TestStringLiterals(t *testing.T) {
+	t.Parallel()
+	for _, lit := range []string{`""`, `"abc"`, `"商品"`, `"a\"b"`, `"a\\b"`, `"\u4e2d"`, `"\ud83d\ude00"`, `"a\nb"`,
+		"\"\xff\"", "\"\xe4\xb8\"", `"https://pay.example.com/x?a=1&b=2"`, `"<b>&amp;</b>"`} {
+		sameAsString(t, []byte(lit))
+	}
+}
+
+func FuzzString(f *testing.F) {
+	f.Add("商品 \"x\" \\ \u0001 \xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		lit, err := json.Marshal(s)
+		require.NoError(t, err)
+		sameAsString(t, lit)
+		// Raw bytes between quotes, escaped or not, as a sloppy server
+		// might send them.
+		sameAsString(t, []byte(`"`+s+`"`))
+	})
+}
