@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/epaykit/epaykit/internal/fields"
+	"github.com/epaykit/epaykit/internal/transport"
 )
 
 // benchNotify is a realistic notification query string (vector 2).
@@ -85,6 +86,17 @@ func createServer(b *testing.B) *httptest.Server {
 // BenchmarkCreateBaseline is the floor of a Create round trip: a bare
 // http.PostForm of the same signed form, reading the body.
 func BenchmarkCreateBaseline(b *testing.B) {
+	benchPostForm(b, &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()})
+}
+
+// BenchmarkCreateBaselineTimeout is BenchmarkCreateBaseline through a client
+// with the per-attempt time limit Create's default client has
+// (transport.DefaultTimeout): the like-for-like floor.
+func BenchmarkCreateBaselineTimeout(b *testing.B) {
+	benchPostForm(b, &http.Client{Timeout: transport.DefaultTimeout, Transport: http.DefaultTransport.(*http.Transport).Clone()})
+}
+
+func benchPostForm(b *testing.B, hc *http.Client) {
 	srv := createServer(b)
 	c, err := New(srv.URL+"/epay/", "10001", "k3y")
 	if err != nil {
@@ -98,7 +110,6 @@ func BenchmarkCreateBaseline(b *testing.B) {
 		b.Fatal(err)
 	}
 	vals := fields.Values(fs)
-	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 	u := srv.URL + "/epay/mapi.php"
 	b.ReportAllocs()
 	b.ResetTimer()

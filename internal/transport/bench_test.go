@@ -58,3 +58,19 @@ func BenchmarkDo(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDoNoTimeout is Do through a client without a time limit, to show
+// what the default client's per-attempt DefaultTimeout costs.
+func BenchmarkDoNoTimeout(b *testing.B) {
+	srv := benchServer(b)
+	c := New(Config{Prefix: "bench", Secrets: []string{"k3y"}, HTTPClient: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}})
+	r := &Request{Method: "POST", URL: srv.URL + "/mapi.php", Form: fields.FromValues(nil, benchForm)}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Do(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
