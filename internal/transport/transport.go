@@ -158,9 +158,9 @@ type Response struct {
 	Header   http.Header
 	Body     []byte
 	Attempts int
-	// signs are the sign values the request carried: a gateway that echoes
-	// them must not get them into an error.
-	signs []string
+	// req is the request, whose sign values a gateway may echo: they must
+	// not get into an error.
+	req *Request
 }
 
 type callKey struct{}
@@ -201,9 +201,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	}
 	req.Header.Set("Accept", "application/json, text/plain, */*")
-	if c.userAgent != "" {
-		req.Header.Set("User-Agent", c.userAgent)
-	}
+	req.Header.Set("User-Agent", c.userAgent)
 
 	resp, err := c.rc.Do(req)
 	if err != nil {
@@ -233,11 +231,14 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 			MaybeSent: true, StatusCode: resp.StatusCode, Err: ErrBodyTooLarge}
 	}
 	return &Response{Method: r.Method, URL: redacted, Status: resp.StatusCode, Header: resp.Header, Body: b, Attempts: st.attempts,
-		signs: requestSigns(r)}, nil
+		req: r}, nil
 }
 
 // requestSigns returns the sign values of r's query and form.
 func requestSigns(r *Request) []string {
+	if r == nil {
+		return nil
+	}
 	var out []string
 	if i := strings.IndexByte(r.URL, '?'); i >= 0 && strings.Contains(r.URL[i:], "sign") {
 		if q, err := url.ParseQuery(r.URL[i+1:]); err == nil {
@@ -258,7 +259,7 @@ func requestSigns(r *Request) []string {
 func (c *Client) ScrubText(resp *Response, s string) string {
 	s = c.scrub(RedactText(s))
 	if resp != nil {
-		s = scrubValues(s, resp.signs)
+		s = scrubValues(s, requestSigns(resp.req))
 	}
 	return s
 }
