@@ -158,9 +158,9 @@ type Response struct {
 	Header   http.Header
 	Body     []byte
 	Attempts int
-	// req is the request, whose sign values a gateway may echo: they must
-	// not get into an error.
-	req *Request
+	// The request's URL and form sign, whose sign values a gateway may
+	// echo: they must not get into an error.
+	reqURL, formSign string
 }
 
 type callKey struct{}
@@ -231,24 +231,26 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 			MaybeSent: true, StatusCode: resp.StatusCode, Err: ErrBodyTooLarge}
 	}
 	return &Response{Method: r.Method, URL: redacted, Status: resp.StatusCode, Header: resp.Header, Body: b, Attempts: st.attempts,
-		req: r}, nil
+		reqURL: r.URL, formSign: formSign(r.Form)}, nil
 }
 
-// requestSigns returns the sign values of r's query and form.
-func requestSigns(r *Request) []string {
-	if r == nil {
-		return nil
-	}
+// formSign returns the sign field of a form.
+func formSign(form []fields.Field) string {
+	v, _ := fields.Get(form, "sign")
+	return v
+}
+
+// requestSigns returns the sign values of a request's URL query and form.
+func (resp *Response) requestSigns() []string {
 	var out []string
-	if i := strings.IndexByte(r.URL, '?'); i >= 0 && strings.Contains(r.URL[i:], "sign") {
-		if q, err := url.ParseQuery(r.URL[i+1:]); err == nil {
+	u := resp.reqURL
+	if i := strings.IndexByte(u, '?'); i >= 0 && strings.Contains(u[i:], "sign") {
+		if q, err := url.ParseQuery(u[i+1:]); err == nil {
 			out = append(out, q["sign"]...)
 		}
 	}
-	for _, f := range r.Form {
-		if f.Name == "sign" {
-			out = append(out, f.Value)
-		}
+	if resp.formSign != "" {
+		out = append(out, resp.formSign)
 	}
 	return out
 }
@@ -259,7 +261,7 @@ func requestSigns(r *Request) []string {
 func (c *Client) ScrubText(resp *Response, s string) string {
 	s = c.scrub(RedactText(s))
 	if resp != nil {
-		s = scrubValues(s, requestSigns(resp.req))
+		s = scrubValues(s, resp.requestSigns())
 	}
 	return s
 }
