@@ -127,29 +127,16 @@ func PHPBlank(s string) bool {
 // AppendEpay appends the Epay V1 string-to-sign of the sorted fs: every
 // field but sign, sign_type and blank values, as name=value joined by '&',
 // values raw.
-func AppendEpay(dst []byte, fs []Field) []byte {
-	first := true
-	for _, f := range fs {
-		if f.Name == "sign" || f.Name == "sign_type" || PHPBlank(f.Value) {
-			continue
-		}
-		if !first {
-			dst = append(dst, '&')
-		}
-		first = false
-		dst = append(dst, f.Name...)
-		dst = append(dst, '=')
-		dst = append(dst, f.Value...)
-	}
-	return dst
-}
+func AppendEpay(dst []byte, fs []Field) []byte { return appendSigned(dst, fs, true) }
 
 // AppendIEPay appends the IEPay v1 string-to-sign of the sorted fs: every
 // field but sign, as name=value joined by '&', values raw.
-func AppendIEPay(dst []byte, fs []Field) []byte {
+func AppendIEPay(dst []byte, fs []Field) []byte { return appendSigned(dst, fs, false) }
+
+func appendSigned(dst []byte, fs []Field, epay bool) []byte {
 	first := true
 	for _, f := range fs {
-		if f.Name == "sign" {
+		if f.Name == "sign" || epay && (f.Name == "sign_type" || PHPBlank(f.Value)) {
 			continue
 		}
 		if !first {
