@@ -2,8 +2,10 @@ package epay
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +43,21 @@ func FuzzParseNotification(f *testing.F) {
 		n, err := c.ParseNotification(in)
 		if in.Encode() != before {
 			t.Fatal("input modified")
+		}
+		// The raw query path decodes on its own: it must reach the same
+		// verdict and the same notification.
+		req := &http.Request{Method: "GET", URL: &url.URL{Path: "/notify", RawQuery: raw}}
+		rn, rerr := c.ParseNotificationRequest(req)
+		if (err == nil) != (rerr == nil) {
+			t.Fatalf("query %q: values path says %v, raw path says %v", raw, err, rerr)
+		}
+		for _, kind := range []error{ErrDuplicateParam, ErrMissingSign, ErrSignType, ErrBadSignature, ErrPIDMismatch, ErrMissingField} {
+			if errors.Is(err, kind) != errors.Is(rerr, kind) {
+				t.Fatalf("query %q: values path says %v, raw path says %v", raw, err, rerr)
+			}
+		}
+		if err == nil && !reflect.DeepEqual(n, rn) {
+			t.Fatalf("query %q: values path gives %+v, raw path %+v", raw, n, rn)
 		}
 		if err != nil {
 			if len(key) >= 8 && strings.Contains(err.Error(), key) && !strings.Contains(raw, key) {
