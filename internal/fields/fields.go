@@ -232,11 +232,21 @@ const (
 // queryByte marks the bytes ParseQuery must look at: & = % + ;.
 var queryByte = [256]byte{'&': special, '=': special, '%': special, '+': special, ';': special}
 
+// MaxParams is the most parameters ParseQuery accepts: url.ParseQuery's
+// default limit, which ParseQuery keeps whatever the module's go line or
+// GODEBUG says.
+const MaxParams = 10000
+
 // ParseQuery appends the fields of the query string or urlencoded body raw
 // to dst in the order received, decoding them as url.ParseQuery does ('+' is
-// a space). It rejects what url.ParseQuery rejects. Names and values without
-// escapes share raw's memory; the decoded ones share one allocation.
+// a space). It rejects what url.ParseQuery rejects: a bad %-escape, a ';'
+// and more than MaxParams parameters (counted as url.ParseQuery does: one
+// more than the '&' separators). Names and values without escapes
+// share raw's memory; the decoded ones share one allocation.
 func ParseQuery(dst []Field, raw string) ([]Field, error) {
+	if len(raw) >= MaxParams && strings.Count(raw, "&") >= MaxParams {
+		return dst, ErrMalformed
+	}
 	var buf strings.Builder
 	for i := 0; i < len(raw); {
 		// One pass over a name=value part: where '=' is, whether it holds
