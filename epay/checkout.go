@@ -95,9 +95,8 @@ func (c *Client) signed(dst []fields.Field, w *wire, extra map[string]string) ([
 		return nil, errors.New("epay: " + err.Error())
 	}
 	sum := fields.SumEpay(fs, c.key)
-	fs = append(fs, fields.Field{Name: "sign", Value: string(sum[:])}, fields.Field{Name: "sign_type", Value: "MD5"})
-	fields.Sort(fs)
-	return fs, nil
+	fs = fields.Insert(fs, fields.Field{Name: "sign", Value: string(sum[:])})
+	return fields.Insert(fs, fields.Field{Name: "sign_type", Value: "MD5"}), nil
 }
 
 // CheckoutValues validates r and returns the signed fields of a submit.php

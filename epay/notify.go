@@ -82,19 +82,10 @@ func (c *Client) verify(v url.Values, what string) (*Notification, error) {
 	if err := c.ready(); err != nil {
 		return nil, err
 	}
+	// A name with several values gives neighbouring fields, which
+	// verifyFields rejects as duplicates.
 	var stack [fields.OnStack]fields.Field
-	fs := stack[:0]
-	for k, vs := range v {
-		switch len(vs) {
-		case 0:
-			continue
-		case 1:
-			fs = append(fs, fields.Field{Name: k, Value: vs[0]})
-		default:
-			return nil, fmt.Errorf("epay: %s: %w", what, &sign.DuplicateParamError{Key: k})
-		}
-	}
-	return c.verifyFields(fs, what)
+	return c.verifyFields(fields.FromValues(stack[:0], v), what)
 }
 
 // verifyFields runs the checks of ParseNotification on the received fields,
@@ -237,12 +228,7 @@ func readForm(dst []fields.Field, r *http.Request) ([]fields.Field, error) {
 		if len(f.File) > 0 {
 			return nil, errors.New("epay: notification: multipart body with a file")
 		}
-		for k, vs := range f.Value {
-			for _, v := range vs {
-				dst = append(dst, fields.Field{Name: k, Value: v})
-			}
-		}
-		return dst, nil
+		return fields.FromValues(dst, f.Value), nil
 	}
 	return nil, fmt.Errorf("epay: notification: unsupported Content-Type %.60q", ct)
 }

@@ -246,14 +246,12 @@ func (c *Client) MID() string { return c.mid }
 // ends in "/".
 func (c *Client) BaseURL() string { return c.base }
 
-// send signs fields (adding mid and sign) and POSTs them to path. The form
+// send signs the sorted fields (adding mid and sign) and POSTs them to path. The form
 // body is exactly the signed fields plus sign.
 func (c *Client) send(ctx context.Context, path string, fields []fieldlist.Field, unsafe bool) (*transport.Response, error) {
-	fields = append(fields, fieldlist.Field{Name: "mid", Value: c.mid})
-	fieldlist.Sort(fields)
+	fields = fieldlist.Insert(fields, fieldlist.Field{Name: "mid", Value: c.mid})
 	sum := fieldlist.SumIEPay(fields, c.key)
-	fields = append(fields, fieldlist.Field{Name: "sign", Value: string(sum[:])})
-	fieldlist.Sort(fields)
+	fields = fieldlist.Insert(fields, fieldlist.Field{Name: "sign", Value: string(sum[:])})
 	return c.tc.Do(ctx, &transport.Request{Method: http.MethodPost, URL: c.base + path, Form: fields, Unsafe: unsafe})
 }
 

@@ -49,6 +49,18 @@ func less(a, b string) bool {
 	return a < b
 }
 
+// Insert inserts f into the sorted fs, after any field of the same name,
+// and returns the extended slice.
+func Insert(fs []Field, f Field) []Field {
+	i, _ := slices.BinarySearchFunc(fs, f.Name, func(e Field, name string) int {
+		if e.Name <= name {
+			return -1
+		}
+		return 1
+	})
+	return slices.Insert(fs, i, f)
+}
+
 // Duplicate returns the first name that occurs more than once in the sorted
 // fs.
 func Duplicate(fs []Field) (string, bool) {
@@ -99,14 +111,6 @@ func FromValues(dst []Field, v url.Values) []Field {
 	}
 	// Sort only by name: values of one name keep their order.
 	slices.SortStableFunc(dst[start:], func(a, b Field) int { return strings.Compare(a.Name, b.Name) })
-	return dst
-}
-
-// FromMap appends the entries of m to dst, unsorted.
-func FromMap(dst []Field, m map[string]string) []Field {
-	for k, v := range m {
-		dst = append(dst, Field{k, v})
-	}
 	return dst
 }
 

@@ -59,6 +59,15 @@ func FuzzParseQuery(f *testing.F) {
 	})
 }
 
+func TestInsert(t *testing.T) {
+	t.Parallel()
+	var fs []Field
+	for _, f := range []Field{{"sign_type", "MD5"}, {"money", "1"}, {"sign", "x"}, {"a", "0"}, {"money", "2"}, {"z", "9"}} {
+		fs = Insert(fs, f)
+	}
+	assert.Equal(t, []Field{{"a", "0"}, {"money", "1"}, {"money", "2"}, {"sign", "x"}, {"sign_type", "MD5"}, {"z", "9"}}, fs)
+}
+
 func TestSortAndDuplicate(t *testing.T) {
 	t.Parallel()
 	fs := []Field{{"type", "1"}, {"money", "2"}, {"trade_no", "3"}, {"m", ""}, {"", "e"}, {"money_type", "4"}}
@@ -157,7 +166,6 @@ func TestMapGetValues(t *testing.T) {
 	_, ok = Get(fs, "c")
 	assert.False(t, ok)
 	assert.Equal(t, url.Values{"a": {"1"}, "b": {"2"}}, Values(fs))
-	assert.ElementsMatch(t, fs, FromMap(nil, map[string]string{"a": "1", "b": "2"}))
 	assert.Equal(t, []Field{{"x", ""}, {"a", "1"}, {"b", "3"}, {"b", "2"}},
 		FromValues([]Field{{"x", ""}}, url.Values{"b": {"3", "2"}, "a": {"1"}}))
 }
